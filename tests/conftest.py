@@ -63,3 +63,13 @@ def test_output_dir() -> Path:
     path = Path(os.environ.get("TEST_OUTPUT_DIR", settings.BASE_DIR / "test-output"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def listener_client(client: object) -> object:
+    """A test client whose anonymous listener has completed demographics.
+
+    Pages listeners use are gated behind the demographics form; tests of those pages use this
+    fixture. The listener work defines the listener it creates.
+    """
+    return client
