@@ -52,7 +52,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         detail = getattr(exc, "detail", str(exc))
         message = str(detail)
         fields = {}
-        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        code = str(getattr(detail, "code", None) or getattr(exc, "default_code", "error"))
     response.data = error_body(
         status=response.status_code, code=str(code), message=message, fields=fields
     )

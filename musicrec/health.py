@@ -110,6 +110,8 @@ def run_checks() -> dict[str, dict[str, object]]:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = run_checks()
     statuses = {check["status"] for check in checks.values()}
-    overall = OK if statuses == {OK} else (DOWN if checks["database"]["status"] == DOWN else DEGRADED)
+    overall = (
+        OK if statuses == {OK} else (DOWN if checks["database"]["status"] == DOWN else DEGRADED)
+    )
     http_status = 503 if checks["database"]["status"] == DOWN else 200
     return JsonResponse({"status": overall, "checks": checks}, status=http_status)

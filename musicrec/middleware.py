@@ -92,7 +92,7 @@ def _increment(key: str) -> int | None:
     try:
         cache.add(key, 0, timeout=RATE_LIMIT_WINDOW_SECONDS + 5)
         return int(cache.incr(key))
-    except Exception:  # noqa: BLE001 - any cache failure means "do not limit"
+    except Exception:
         logger.warning("rate limit counter unavailable", exc_info=True)
         return None
 

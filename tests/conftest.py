@@ -44,6 +44,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _celery_eager() -> Iterator[None]:
+    """Tasks run inline in tests, even when a broker is configured (the services pass).
+
+    The one test that needs a real worker (tests/platform/test_celery.py) switches this off.
+    """
+    from musicrec.celery import app
+
+    was_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = was_eager
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     """Each test starts with an empty cache (rate-limit counters, cached recommendations)."""
     cache.clear()

@@ -34,6 +34,7 @@ EVENTS_DATASET = "events"
 #: Below these sizes the numbers of a protocol are too noisy to mean anything.
 MIN_USERS_FOR_EVALUATION = 100
 MIN_INTERACTIONS_FOR_EVALUATION = 5_000
+SPARSE_USERS_PER_ITEM = 3.0
 
 INTERACTION_COLUMNS = ("user_id", "item_id", "weight")
 OPTIONAL_INTERACTION_COLUMNS = ("timestamp",)
@@ -661,6 +662,13 @@ def _warn_if_small(loaded: LoadedDataset) -> None:
             f"Too small for meaningful numbers: {n_users} listeners and {ds.n_interactions} "
             f"interactions (want >= {MIN_USERS_FOR_EVALUATION} and "
             f">= {MIN_INTERACTIONS_FOR_EVALUATION}); treat results as a smoke test."
+        )
+        loaded.notes.append(note)
+        logger.warning("%s: %s", loaded.name, note)
+    elif ds.n_tracks and ds.n_interactions / ds.n_tracks < SPARSE_USERS_PER_ITEM:
+        note = (
+            f"Very sparse: {ds.n_interactions / ds.n_tracks:.1f} interactions per item on "
+            "average, so most items are seen by one listener; numbers are noisy."
         )
         loaded.notes.append(note)
         logger.warning("%s: %s", loaded.name, note)

@@ -1,0 +1,524 @@
+"""Turn :class:`RunResult` rows into a Markdown report, PNG plots and a JSON dump."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from apps.recommend.engine.evaluation.metrics import reliability_table
+from apps.recommend.engine.evaluation.readers import LoadedDataset
+from apps.recommend.engine.evaluation.runner import MSR_SLICE, RANK_KS, RunResult
+from apps.recommend.engine.evaluation.splits import COLD_START_SLICES, FULL_SLICE
+
+#: MS Recommenders' published ML-100K table (stratified 75/25 split, seed 42, top 10).
+MSR_PUBLISHED: dict[str, dict[str, float]] = {
+    "SAR": {"msr_ndcg@10": 0.3825, "msr_recall@10": 0.1764},
+    "BPR": {"msr_ndcg@10": 0.4420, "msr_recall@10": 0.2125},
+    "BiVAE": {"msr_ndcg@10": 0.4751, "msr_recall@10": 0.2191},
+}
+BIVAE_NDCG = MSR_PUBLISHED["BiVAE"]["msr_ndcg@10"]
+ENSEMBLE = "ensemble"
+POPULARITY = "popularity"
+COLD_START_GOAL_SLICES = ("demographics", "demographics+1")
+GOAL_STRONG = 1.05
+GOAL_COLD = 1.3
+GOAL_COVERAGE = 3.0
+
+
+@dataclass
+class Stat:
+    mean: float
+    std: float
+    n: int
+
+    def fmt(self, digits: int = 4) -> str:
+        if math.isnan(self.mean):
+            return "n/a"
+        if self.n < 2:
+            return f"{self.mean:.{digits}f}"
+        return f"{self.mean:.{digits}f} ± {self.std:.{digits}f}"
+
+
+Key = tuple[str, str, str]  # protocol, slice, predictor
+
+
+def aggregate(results: Sequence[RunResult]) -> dict[Key, dict[str, Stat]]:
+    """Mean and sample standard deviation over seeds, per (protocol, slice, predictor)."""
+    grouped: dict[Key, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in results:
+        for metric, value in r.metrics.items():
+            grouped[(r.protocol, r.slice, r.predictor)][metric].append(value)
+    out: dict[Key, dict[str, Stat]] = {}
+    for key, by_metric in grouped.items():
+        out[key] = {}
+        for metric, values in by_metric.items():
+            arr = np.asarray(values, dtype=np.float64)
+            arr = arr[~np.isnan(arr)]
+            mean = float(arr.mean()) if len(arr) else math.nan
+            std = float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+            out[key][metric] = Stat(mean, std, len(arr))
+    return out
+
+
+def _predictors(results: Sequence[RunResult], protocol: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for r in results:
+        if r.protocol == protocol:
+            seen.setdefault(r.predictor, None)
+    return list(seen)
+
+
+def _params(results: Sequence[RunResult], protocol: str, slice_name: str, predictor: str) -> str:
+    chosen = Counter(
+        json.dumps(r.params, sort_keys=True)
+        for r in results
+        if (r.protocol, r.slice, r.predictor) == (protocol, slice_name, predictor) and r.params
+    )
+    return "; ".join(
+        f"{', '.join(f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}' for k, v in json.loads(p).items())}"
+        + (f" (×{n})" if n > 1 else "")
+        for p, n in chosen.most_common()
+    )
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _get(stats: dict[Key, dict[str, Stat]], key: Key, metric: str) -> Stat:
+    return stats.get(key, {}).get(metric, Stat(math.nan, math.nan, 0))
+
+
+def _strong_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat]]) -> list[str]:
+    names = _predictors(results, "strong")
+    if not names:
+        return []
+    acc_cols = [
+        ("Recall@10", "recall@10"),
+        ("Recall@20", "recall@20"),
+        ("Recall@50", "recall@50"),
+        ("NDCG@10", "ndcg@10"),
+        ("NDCG@100", "ndcg@100"),
+        ("MRR", "mrr"),
+    ]
+    beyond_cols = [
+        ("Coverage@10", "coverage@10", 3),
+        ("ILD genre", "ild_genre", 3),
+        ("ILD artist", "ild_artist", 3),
+        ("Novelty (bits)", "novelty", 2),
+        ("Pop. recommended", "pop_recommended", 3),
+        ("Pop. held-out", "pop_heldout", 3),
+        ("Max/artist in top 10", "max_per_artist", 2),
+        ("Train (s)", "train_s", 2),
+        ("Latency ms (mean / p95)", "latency", 2),
+    ]
+    acc_rows = []
+    beyond_rows = []
+    for name in names:
+        key = ("strong", FULL_SLICE, name)
+        acc_rows.append(
+            [f"**{name}**"]
+            + [_get(stats, key, m).fmt() for _, m in acc_cols]
+            + [_params(results, "strong", FULL_SLICE, name) or "–"]
+        )
+        row = [f"**{name}**"]
+        for _, metric, digits in beyond_cols:
+            if metric == "latency":
+                mean = _get(stats, key, "latency_ms_mean").mean
+                p95 = _get(stats, key, "latency_ms_p95").mean
+                row.append(f"{mean:.2f} / {p95:.2f}")
+            else:
+                row.append(_get(stats, key, metric).fmt(digits))
+        beyond_rows.append(row)
+    n_users = _get(stats, ("strong", FULL_SLICE, names[0]), "n_users").mean
+    return [
+        "## Strong generalization (Liang et al. 2018)",
+        "",
+        f"Held-out test listeners per seed: {n_users:.0f}. 80% of each one's items are fed in, "
+        "20% are predicted, all other items are ranked. Recall@K is normalised by "
+        "min(K, held-out count); NDCG is binary. Settings chosen on the validation listeners.",
+        "",
+        _table(["predictor"] + [c for c, _ in acc_cols] + ["chosen settings"], acc_rows),
+        "",
+        "Beyond accuracy (top 10; popularity = share of training listeners who have the item):",
+        "",
+        _table(["predictor"] + [c for c, _, _ in beyond_cols], beyond_rows),
+        "",
+    ]
+
+
+def _coldstart_section(
+    results: Sequence[RunResult], stats: dict[Key, dict[str, Stat]]
+) -> list[str]:
+    names = _predictors(results, "coldstart")
+    if not names:
+        return []
+    slices = list(COLD_START_SLICES)
+    has_full = bool(_predictors(results, "strong"))
+    cols = slices + ([FULL_SLICE] if has_full else [])
+    lines = [
+        "## Cold start",
+        "",
+        "The same test listeners, fed only their demographics, or demographics and their first "
+        "1 or 3 items (oldest first); the targets stay their held-out 20%. "
+        "Settings chosen per slice on the validation listeners. NDCG@10:",
+        "",
+    ]
+    rows = []
+    for name in names:
+        row = [f"**{name}**"]
+        for s in cols:
+            protocol = "strong" if s == FULL_SLICE else "coldstart"
+            cell = _get(stats, (protocol, s, name), "ndcg@10").fmt()
+            base = _get(stats, (protocol, s, POPULARITY), "ndcg@10").mean
+            mine = _get(stats, (protocol, s, name), "ndcg@10").mean
+            if name != POPULARITY and base > 0 and not math.isnan(mine):
+                cell += f" ({mine / base:.2f}×)"
+            row.append(cell)
+        rows.append(row)
+    lines += [_table(["predictor"] + [f"{s}" for s in cols], rows), ""]
+    lines += ["Recall@10:", ""]
+    rows = []
+    for name in names:
+        row = [f"**{name}**"]
+        for s in cols:
+            protocol = "strong" if s == FULL_SLICE else "coldstart"
+            row.append(_get(stats, (protocol, s, name), "recall@10").fmt())
+        rows.append(row)
+    lines += [_table(["predictor"] + cols, rows), ""]
+    return lines
+
+
+def _msr_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat]]) -> list[str]:
+    names = _predictors(results, "msr")
+    if not names:
+        return []
+    cols = [
+        ("nDCG@10", "msr_ndcg@10"),
+        ("Recall@10", "msr_recall@10"),
+        ("Precision@10", "msr_precision@10"),
+        ("MAP", "msr_map"),
+    ]
+    rows = []
+    for name in names:
+        key = ("msr", MSR_SLICE, name)
+        seed42 = [r for r in results if r.protocol == "msr" and r.predictor == name and r.seed == 42]
+        s42 = (
+            f"{seed42[0].metrics['msr_ndcg@10']:.4f} / {seed42[0].metrics['msr_recall@10']:.4f}"
+            if seed42
+            else "–"
+        )
+        rows.append(
+            [f"**{name}**"]
+            + [_get(stats, key, m).fmt() for _, m in cols]
+            + [s42, _params(results, "msr", MSR_SLICE, name) or "–"]
+        )
+    for ref, values in MSR_PUBLISHED.items():
+        rows.append(
+            [f"{ref} (published)", f"{values['msr_ndcg@10']:.4f}", f"{values['msr_recall@10']:.4f}"]
+            + ["", "", "", ""]
+        )
+    return [
+        "## MS Recommenders ML-100K protocol",
+        "",
+        "`python_stratified_split(ratio=0.75, seed)` reproduced row for row (seed 42 is their "
+        "split); every rating is a positive; top 10 with seen items removed; their metric "
+        "definitions (recall = hits / held-out count, binary NDCG, precision = hits / 10, "
+        "MAP normalised by held-out count). Settings chosen on an inner 75/25 split of the "
+        "training rows.",
+        "",
+        _table(
+            ["predictor"]
+            + [c for c, _ in cols]
+            + ["seed 42 nDCG / Recall", "chosen settings"],
+            rows,
+        ),
+        "",
+    ]
+
+
+def _reliability_section(results: Sequence[RunResult]) -> list[str]:
+    pooled: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
+    for r in results:
+        if r.protocol == "strong":
+            pooled[r.predictor].extend(r.reliability)
+    if not pooled:
+        return []
+    rows = []
+    for name, triples in pooled.items():
+        arr = np.asarray(triples, dtype=np.float64).reshape(-1, 3)
+        for bucket in reliability_table(arr[:, 0], arr[:, 1], arr[:, 2]):
+            if bucket.n_users:
+                rows.append(
+                    [
+                        name,
+                        f"[{bucket.low:.1f}, {bucket.high:.1f}{']' if bucket.high >= 1 else ')'}",
+                        str(bucket.n_users),
+                        f"{bucket.mean_confidence:.3f}",
+                        f"{bucket.hit_rate_at_1:.3f}",
+                        f"{bucket.hit_rate_at_10:.3f}",
+                    ]
+                )
+    return [
+        "## Confidence reliability (strong generalization, all seeds pooled)",
+        "",
+        "Each predictor's self-reported confidence, bucketed, against how often its top pick "
+        "(hit@1) or any of its top 10 (hit@10) is a held-out item.",
+        "",
+        _table(["predictor", "confidence", "listeners", "mean conf.", "hit@1", "hit@10"], rows),
+        "",
+    ]
+
+
+def _best(
+    stats: dict[Key, dict[str, Stat]], protocol: str, slice_name: str, names: Sequence[str]
+) -> tuple[str, float]:
+    best_name, best_value = "", -math.inf
+    for name in names:
+        value = _get(stats, (protocol, slice_name, name), "ndcg@10").mean
+        if not math.isnan(value) and value > best_value:
+            best_name, best_value = name, value
+    return best_name, best_value
+
+
+def _goals_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat]]) -> list[str]:
+    baselines = sorted({r.predictor for r in results if r.group == "baseline"})
+    ours = sorted({r.predictor for r in results if r.group == "ours"})
+    lines = ["## Goals and who carries which slice", ""]
+    slices = [("strong", FULL_SLICE)] + [("coldstart", s) for s in COLD_START_SLICES]
+    rows = []
+    for protocol, s in slices:
+        if not any(r.protocol == protocol and r.slice == s for r in results):
+            continue
+        b_name, b_val = _best(stats, protocol, s, baselines)
+        o_name, o_val = _best(stats, protocol, s, ours)
+        rows.append(
+            [
+                s,
+                f"{b_name} {b_val:.4f}" if b_name else "–",
+                f"{o_name} {o_val:.4f}" if o_name else "–",
+            ]
+        )
+    if rows:
+        lines += [
+            _table(["slice (NDCG@10)", "best baseline", "best of ours"], rows),
+            "",
+        ]
+    has_ensemble = any(r.predictor == ENSEMBLE for r in results)
+    if not has_ensemble:
+        lines += [
+            "The ensemble has no row in this run, so the goals below cannot be checked yet.",
+            "",
+        ]
+        return lines
+    checks = []
+    if any(r.protocol == "strong" for r in results):
+        _, b_val = _best(stats, "strong", FULL_SLICE, baselines)
+        e = _get(stats, ("strong", FULL_SLICE, ENSEMBLE), "ndcg@10").mean
+        checks.append(
+            (
+                f"Strong generalization NDCG@10 ≥ {GOAL_STRONG} × best baseline",
+                f"{e:.4f} vs {GOAL_STRONG * b_val:.4f} ({e / b_val:.3f}×)",
+                e >= GOAL_STRONG * b_val,
+            )
+        )
+        cov_e = _get(stats, ("strong", FULL_SLICE, ENSEMBLE), "coverage@10").mean
+        cov_p = _get(stats, ("strong", FULL_SLICE, POPULARITY), "coverage@10").mean
+        checks.append(
+            (
+                f"Coverage@10 ≥ {GOAL_COVERAGE} × popularity",
+                f"{cov_e:.4f} vs {GOAL_COVERAGE * cov_p:.4f} ({cov_e / cov_p:.2f}×)",
+                cov_e >= GOAL_COVERAGE * cov_p,
+            )
+        )
+    for s in COLD_START_GOAL_SLICES:
+        if any(r.protocol == "coldstart" and r.slice == s for r in results):
+            e = _get(stats, ("coldstart", s, ENSEMBLE), "ndcg@10").mean
+            p = _get(stats, ("coldstart", s, POPULARITY), "ndcg@10").mean
+            checks.append(
+                (
+                    f"Cold start '{s}' NDCG@10 ≥ {GOAL_COLD} × popularity",
+                    f"{e:.4f} vs {GOAL_COLD * p:.4f} ({e / p:.2f}×)",
+                    e >= GOAL_COLD * p,
+                )
+            )
+    if any(r.protocol == "msr" for r in results):
+        e = _get(stats, ("msr", MSR_SLICE, ENSEMBLE), "msr_ndcg@10").mean
+        checks.append(
+            (
+                f"MS Recommenders nDCG@10 > BiVAE {BIVAE_NDCG}",
+                f"{e:.4f}",
+                e > BIVAE_NDCG,
+            )
+        )
+    lines += [
+        _table(
+            ["goal", "measured", "met"],
+            [[g, m, "yes" if ok else "**no**"] for g, m, ok in checks],
+        ),
+        "",
+    ]
+    return lines
+
+
+def markdown_report(
+    loaded: LoadedDataset,
+    results: Sequence[RunResult],
+    *,
+    command: str = "",
+    seeds: Sequence[int] = (),
+    plots: Sequence[str] = (),
+) -> str:
+    stats = aggregate(results)
+    lines = [
+        f"# Offline evaluation: {loaded.name}",
+        "",
+        f"Dataset: {loaded.summary()}."
+        + (
+            f" Positives for the held-out-user protocols: weight ≥ {loaded.positive_threshold:g}."
+            if loaded.positive_threshold is not None
+            else ""
+        ),
+        f"Seeds: {', '.join(str(s) for s in seeds)}; cells are mean ± sample std over seeds.",
+        "",
+    ]
+    if command:
+        lines += ["Command:", "", "```", command, "```", ""]
+    for note in loaded.notes:
+        lines += [f"> {note}", ""]
+    lines += _strong_section(results, stats)
+    lines += _coldstart_section(results, stats)
+    lines += _msr_section(results, stats)
+    lines += _goals_section(results, stats)
+    lines += _reliability_section(results)
+    if plots:
+        lines += ["## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in plots] + [""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def write_plots(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
+    """metric vs K, cold-start slices, reliability curve (only those with data)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stats = aggregate(results)
+    written: list[Path] = []
+
+    names = _predictors(results, "strong")
+    if names:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for metric, ax in zip(("recall", "ndcg"), axes, strict=True):
+            for name in names:
+                ys = [_get(stats, ("strong", FULL_SLICE, name), f"{metric}@{k}").mean for k in RANK_KS]
+                ax.plot(RANK_KS, ys, marker="o", label=name)
+            ax.set_xscale("log")
+            ax.set_xticks(RANK_KS, [str(k) for k in RANK_KS])
+            ax.set_xlabel("K")
+            ax.set_ylabel(f"{metric.upper() if metric == 'ndcg' else 'Recall'}@K")
+            ax.grid(alpha=0.3)
+        axes[0].legend(fontsize=8)
+        fig.suptitle("Strong generalization: metric vs K")
+        fig.tight_layout()
+        path = out_dir / "metric_vs_k.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+
+    names = _predictors(results, "coldstart")
+    if names:
+        slices = list(COLD_START_SLICES)
+        has_full = bool(_predictors(results, "strong"))
+        cols = slices + ([FULL_SLICE] if has_full else [])
+        fig, ax = plt.subplots(figsize=(11, 4))
+        width = 0.8 / len(names)
+        xs = np.arange(len(cols))
+        for j, name in enumerate(names):
+            means, stds = [], []
+            for s in cols:
+                protocol = "strong" if s == FULL_SLICE else "coldstart"
+                st = _get(stats, (protocol, s, name), "ndcg@10")
+                means.append(st.mean)
+                stds.append(st.std)
+            ax.bar(xs + j * width, means, width, yerr=stds, label=name, capsize=2)
+        ax.set_xticks(xs + width * (len(names) - 1) / 2, cols)
+        ax.set_ylabel("NDCG@10")
+        ax.set_title("Cold start slices (items fed in)")
+        ax.legend(fontsize=8, ncol=2)
+        ax.grid(axis="y", alpha=0.3)
+        fig.tight_layout()
+        path = out_dir / "coldstart.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+
+    pooled: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
+    for r in results:
+        if r.protocol == "strong":
+            pooled[r.predictor].extend(r.reliability)
+    if pooled:
+        fig, ax = plt.subplots(figsize=(6, 5))
+        for name, triples in pooled.items():
+            arr = np.asarray(triples, dtype=np.float64).reshape(-1, 3)
+            table = [b for b in reliability_table(arr[:, 0], arr[:, 1], arr[:, 2]) if b.n_users]
+            ax.plot(
+                [b.mean_confidence for b in table],
+                [b.hit_rate_at_1 for b in table],
+                marker="o",
+                label=name,
+            )
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+        ax.set_xlabel("mean confidence in bucket")
+        ax.set_ylabel("hit@1 (top pick held out)")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title("Reliability (strong generalization)")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        path = out_dir / "reliability.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def write_report(
+    loaded: LoadedDataset,
+    results: Sequence[RunResult],
+    out_dir: Path | str,
+    *,
+    command: str = "",
+    seeds: Sequence[int] = (),
+) -> Path:
+    """Write ``report.md``, ``results.json`` and the plots into ``out_dir``; return the report."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plots = write_plots(results, out)
+    text = markdown_report(
+        loaded, results, command=command, seeds=seeds, plots=[str(p) for p in plots]
+    )
+    report_path = out / "report.md"
+    report_path.write_text(text, encoding="utf-8")
+    payload: dict[str, Any] = {
+        "dataset": loaded.name,
+        "summary": loaded.summary(),
+        "command": command,
+        "seeds": list(seeds),
+        "results": [r.as_dict() for r in results],
+    }
+    (out / "results.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    return report_path
