@@ -127,6 +127,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "apps.accounts.middleware.DemographicsGateMiddleware",
 ]
 
 ROOT_URLCONF = "musicrec.urls"
@@ -143,6 +144,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.history.context_processors.history",
             ],
         },
     },
@@ -227,6 +229,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Catches up on events whose drain could not be queued or failed (the store was down).
+    "history-drain-outbox": {"task": "history.drain_outbox", "schedule": 60.0},
+}
 
 # --- Event store (MongoDB when configured) ----------------------------------------------------
 

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
+
+if TYPE_CHECKING:
+    from rest_framework.test import APIClient
+
+    from apps.accounts.models import Listener
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHARED_DATA = Path(settings.EVALUATION_DATA_DIR)
@@ -79,11 +86,44 @@ def test_output_dir() -> Path:
     return path
 
 
+def login_listener(client: Client, listener: Listener) -> Client:
+    """Tie ``listener`` to the test client's session, as the welcome form does."""
+    from apps.accounts.identity import SESSION_KEY
+
+    session = client.session
+    session[SESSION_KEY] = listener.pk
+    session.save()
+    return client
+
+
 @pytest.fixture
-def listener_client(client: object) -> object:
-    """A test client whose anonymous listener has completed demographics.
+def listener(db: None) -> Listener:
+    """A listener who has completed demographics."""
+    from tests.factories import make_listener
+
+    return make_listener()
+
+
+@pytest.fixture
+def listener_client(client: Client, listener: Listener) -> Client:
+    """A test client whose anonymous listener (the ``listener`` fixture) has completed demographics.
 
     Pages listeners use are gated behind the demographics form; tests of those pages use this
-    fixture. The listener work defines the listener it creates.
+    fixture.
     """
-    return client
+    return login_listener(client, listener)
+
+
+@pytest.fixture
+def api_client_for(db: None) -> Callable[[Listener], APIClient]:
+    """``api_client_for(listener)``: a DRF client sending that listener's API token."""
+    from rest_framework.test import APIClient
+
+    from apps.accounts.services import api_token_rotate
+
+    def make(listener: Listener) -> APIClient:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_rotate(listener=listener)}")
+        return api
+
+    return make

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.accounts import api
+
+urlpatterns = [
+    path("demographics", api.DemographicsApi.as_view(), name="api-demographics"),
+]

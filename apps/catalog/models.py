@@ -6,9 +6,21 @@ Artists and albums keep FMA's id in ``fma_id`` (empty for the explicit "Unknown 
 
 from __future__ import annotations
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 UNKNOWN_ARTIST_NAME = "Unknown artist"
+# The Echo Nest audio features FMA ships in echonest.csv, in its column order.
+AUDIO_FEATURES = (
+    "acousticness",
+    "danceability",
+    "energy",
+    "instrumentalness",
+    "liveness",
+    "speechiness",
+    "tempo",
+    "valence",
+)
 
 
 class Genre(models.Model):
@@ -84,6 +96,10 @@ class Track(models.Model):
     speechiness = models.FloatField(null=True, blank=True)
     tempo = models.FloatField(null=True, blank=True)
     valence = models.FloatField(null=True, blank=True)
+    # The search document (services.track_search_index_refresh keeps it in sync): on PostgreSQL a
+    # weighted tsvector (title A, artist B, album C, tags D), unaccented, with a GIN index. SQLite
+    # keeps its documents in an FTS5 table (catalog_track_fts) and leaves this empty.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -95,3 +111,18 @@ class Track(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def has_audio_features(self) -> bool:
+        return any(getattr(self, name) is not None for name in AUDIO_FEATURES)
+
+    @property
+    def duration_display(self) -> str:
+        """``m:ss`` (``h:mm:ss`` past an hour); empty when unknown."""
+        if self.duration is None:
+            return ""
+        minutes, seconds = divmod(self.duration, 60)
+        hours, minutes = divmod(minutes, 60)
+        if hours:
+            return f"{hours}:{minutes:02d}:{seconds:02d}"
+        return f"{minutes}:{seconds:02d}"

@@ -1,5 +1,11 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.history import api
+
+urlpatterns = [
+    path("history", api.HistoryApi.as_view(), name="api-history"),
+    path("history/<int:track_id>", api.HistoryEntryApi.as_view(), name="api-history-detail"),
+    path("events", api.EventsApi.as_view(), name="api-events"),
+]

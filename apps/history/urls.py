@@ -1,5 +1,10 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.history import views
+
+urlpatterns = [
+    path("history/add", views.add, name="history-add"),
+    path("history/remove", views.remove, name="history-remove"),
+]

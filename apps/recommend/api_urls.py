@@ -1,5 +1,15 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.recommend import api
+
+urlpatterns = [
+    path("recommendations", api.RecommendationsApi.as_view(), name="api-recommendations"),
+    path(
+        "recommendations/batch",
+        api.RecommendationsBatchApi.as_view(),
+        name="api-recommendations-batch",
+    ),
+    path("tracks/<int:track_id>/similar", api.SimilarTracksApi.as_view(), name="api-track-similar"),
+]

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from apps.recommend import views
+
+urlpatterns = [
+    path("recommendations", views.recommendations_page, name="recommendations"),
+    path("recommendations/card", views.card, name="recommendation-card"),
+]

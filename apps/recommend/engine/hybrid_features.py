@@ -20,8 +20,8 @@ import numpy as np
 from apps.recommend.engine._common import age_band, age_bands, norm_str
 from apps.recommend.engine.dataset import AUDIO_FEATURES, Dataset, TrackFeatures
 
-MAX_GENRES = 3
-MAX_TAGS = 5
+MAX_GENRES = 2
+MAX_TAGS = 3
 TOWER_WIDTH = 3 + MAX_GENRES + MAX_TAGS
 HIST_WIDTH = 3
 YEAR_MIN, YEAR_STEP, N_YEAR_BUCKETS = 1950, 5, 17  # bucket 0 = unknown

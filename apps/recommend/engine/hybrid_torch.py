@@ -4,12 +4,13 @@ Only :meth:`HybridPredictor.fit` imports this module; serving runs on the NumPy 
 
 Training samples are "leave-K-out": each listener's interactions are shuffled every epoch and
 cut into chunks of ``targets_per_sample``; a chunk is the set of targets and the rest of the
-history (at most ``max_history`` items) is the input. Every interaction is a target once per
-epoch. The loss is a sampled softmax over all targets in the batch (in-batch negatives), with
+history is the input. Every interaction is a target once per epoch (listeners with more than
+``max_user_items`` contribute a random subset). A batch holds whole listeners, so each
+history is summed once and every sample's input is that sum minus its own chunk. The loss is a sampled softmax over all targets in the batch (in-batch negatives), with
 the log of each item's sampling probability subtracted from its logit (logQ correction) so
 that popular items are not over-penalised for appearing as negatives more often.
 
-The listener tower pools the *input embeddings* of the history items (id + artist + main
+The listener tower mean-pools the *input embeddings* of the history items (id + artist + main
 genre rows of the shared table) rather than running the track tower on each of them: this is
 what keeps an epoch over 2.4 M interactions within seconds on two CPU cores.
 """
@@ -71,40 +72,30 @@ class TwoTower(nn.Module):
         with torch.no_grad():
             self.table[0].zero_()
 
-    def tracks(
-        self,
-        idx: torch.Tensor,
-        w: torch.Tensor,
-        year: torch.Tensor,
-        pop: torch.Tensor,
-        audio: torch.Tensor,
+    def track_head(
+        self, bag: torch.Tensor, year: torch.Tensor, pop: torch.Tensor, audio: torch.Tensor
     ) -> torch.Tensor:
-        bag = F.embedding_bag(
-            idx, self.table, per_sample_weights=w, mode="sum", sparse=True, padding_idx=0
-        )
+        """Unit track vectors from the summed table rows of each track and its dense features."""
         x = torch.cat([bag, self.year(year), self.pop(pop), audio], dim=1)
         return F.normalize(self.track_mlp(x), dim=1)
 
-    def listeners(
-        self,
-        hist_idx: torch.Tensor,
-        hist_offsets: torch.Tensor,
-        hist_w: torch.Tensor,
-        hist_len: torch.Tensor,
-        demo: torch.Tensor,
+    def listener_head(
+        self, pooled: torch.Tensor, demo: torch.Tensor, hist_len: torch.Tensor
     ) -> torch.Tensor:
-        pooled = F.embedding_bag(
-            hist_idx,
-            self.table,
-            hist_offsets,
-            per_sample_weights=hist_w,
-            mode="sum",
-            sparse=True,
-            padding_idx=0,
-        )
+        """Unit listener vectors from the mean history input vector and demographics."""
         parts = [pooled] + [emb(demo[:, j]) for j, emb in enumerate(self.demo)]
         parts.append(torch.log1p(hist_len.to(pooled.dtype)).unsqueeze(1) / 4.0)
         return F.normalize(self.listener_mlp(torch.cat(parts, dim=1)), dim=1)
+
+    def listener_forward(
+        self, hist_rows: torch.Tensor, demo: torch.Tensor
+    ) -> torch.Tensor:
+        """One listener from its history's table rows (L, HIST_WIDTH): the reference forward."""
+        if len(hist_rows):
+            pooled = self.table[hist_rows].sum(1).mean(0, keepdim=True)
+        else:
+            pooled = torch.zeros(1, self.table.shape[1])
+        return self.listener_head(pooled, demo.view(1, -1), torch.tensor([len(hist_rows)]))
 
 
 @dataclass
@@ -160,62 +151,82 @@ def train(
         def t(a: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(np.ascontiguousarray(a)).to(device)
 
-        tower_idx, tower_w = t(enc.tower_idx), t(enc.tower_w)
         year_b, pop_b, audio = t(enc.year_bucket), t(enc.pop_bucket), t(enc.audio)
-        hist_rows = enc.hist_idx
+        tower_w = t(enc.tower_w)
+        hw, tw = enc.hist_idx.shape[1], enc.tower_idx.shape[1]
         demo_t = t(demo)
         counts = np.bincount(item, minlength=len(enc.has_id)).astype(np.float64)
         log_q = t(np.log(np.maximum(counts, 1.0) / max(1.0, counts.sum())).astype(np.float32))
 
         order0 = np.argsort(user, kind="stable")
         user_s, item_s, weight_s = user[order0], item[order0], weight[order0]
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(user_s, minlength=n_listeners))])
-        lengths = np.diff(indptr)
+        lengths = np.bincount(user_s, minlength=n_listeners)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        active = np.flatnonzero(lengths > 0)
+        # very long histories contribute a fresh random subset each epoch
+        eff = np.minimum(lengths, cfg.max_user_items)
         k = cfg.targets_per_sample
         losses: list[float] = []
         for epoch in range(cfg.epochs):
-            # shuffle each listener's items (stable sort on user keeps the groups together)
+            # shuffle each listener's items (the sort on user keeps the groups together)
             perm = np.lexsort((rng.random(len(user_s)), user_s))
             items_p, w_p = item_s[perm], weight_s[perm]
-            pos = np.arange(len(user_s)) - indptr[user_s]
-            is_start = pos % k == 0
-            s_first = np.flatnonzero(is_start)
-            s_user = user_s[s_first]
-            s_chunk = pos[s_first] // k
-            s_k = np.minimum(k, lengths[s_user] - s_chunk * k)
-            sample_order = rng.permutation(len(s_first))
+            users_order = rng.permutation(active)
             total, n_batches = 0.0, 0
             model.train()
-            for b0 in range(0, len(sample_order), cfg.batch_samples):
-                sel = sample_order[b0 : b0 + cfg.batch_samples]
-                bu, bc, bk, bfirst = s_user[sel], s_chunk[sel], s_k[sel], s_first[sel]
-                # targets
-                tj, towner = _ragged_arange(bk)
-                tgt_rows = bfirst[towner] + tj
-                tgt_items = items_p[tgt_rows]
-                tgt_w = w_p[tgt_rows]
-                # histories: the listener's other items, skipping the target chunk
-                h_len = np.minimum(lengths[bu] - bk, cfg.max_history)
-                hj, howner = _ragged_arange(h_len)
-                skip = hj >= bc[howner] * k
-                hpos = hj + skip * bk[howner]
-                h_items = items_p[indptr[bu][howner] + hpos]
-                h_idx = hist_rows[h_items].reshape(-1)
-                per_item = (1.0 / np.maximum(h_len, 1))[howner].astype(np.float32)
-                h_w = np.repeat(per_item, hist_rows.shape[1])
-                offsets = np.concatenate([[0], np.cumsum(h_len * hist_rows.shape[1])[:-1]])
+            # batches of whole listeners, each holding about batch_samples * k targets
+            per_batch = max(1, int(cfg.batch_samples * k / max(1.0, eff[active].mean())))
+            for b0 in range(0, len(users_order), per_batch):
+                bu = users_order[b0 : b0 + per_batch]
+                n_b = len(bu)
+                pos, owner = _ragged_arange(eff[bu])
+                rows = indptr[bu][owner] + pos
+                items_b, w_b = items_p[rows], w_p[rows]
+                chunk = pos // k
+                # sample = (listener, chunk): consecutive ids in this ordering
+                new = np.ones(len(rows), dtype=bool)
+                new[1:] = (owner[1:] != owner[:-1]) | (chunk[1:] != chunk[:-1])
+                sample_of = np.cumsum(new) - 1
+                n_s = int(sample_of[-1]) + 1
+                s_user = owner[new]
+                s_k = np.bincount(sample_of, minlength=n_s)
+                s_hist = eff[bu][s_user] - s_k
 
-                tgt = t(tgt_items)
-                u_vec = model.listeners(t(h_idx), t(offsets), t(h_w), t(h_len), demo_t[t(bu)])
-                v_vec = model.tracks(tower_idx[tgt], tower_w[tgt], year_b[tgt], pop_b[tgt], audio[tgt])
+                # one gather of every table row this batch touches, so the sparse gradient
+                # has one row per distinct table row
+                all_rows = np.concatenate(
+                    [enc.hist_idx[items_b].reshape(-1), enc.tower_idx[items_b].reshape(-1)]
+                )
+                uniq, inv = np.unique(all_rows, return_inverse=True)
+                sub = F.embedding(t(uniq), model.table, sparse=True)
+                inv_t = t(inv)
+                m = len(items_b)
+                # F.embedding rather than sub[...]: its backward is a fast sorted scatter
+                hist_vec = F.embedding(inv_t[: m * hw], sub).view(m, hw, -1).sum(1)
+                tgt = t(items_b)
+                bag = torch.bmm(
+                    tower_w[tgt].unsqueeze(1), F.embedding(inv_t[m * hw :], sub).view(m, tw, -1)
+                ).squeeze(1)
+
+                owner_t, sample_t = t(owner), t(sample_of)
+                user_sum = torch.zeros(n_b, hist_vec.shape[1], device=device).index_add(
+                    0, owner_t, hist_vec
+                )
+                chunk_sum = torch.zeros(n_s, hist_vec.shape[1], device=device).index_add(
+                    0, sample_t, hist_vec
+                )
+                s_user_t = t(s_user)
+                s_hist_t = t(s_hist)
+                pooled = (user_sum[s_user_t] - chunk_sum) / s_hist_t.clamp(min=1).unsqueeze(1)
+                u_vec = model.listener_head(pooled, demo_t[t(bu)][s_user_t], s_hist_t)
+                v_vec = model.track_head(bag, year_b[tgt], pop_b[tgt], audio[tgt])
                 logits = (u_vec @ v_vec.T) / cfg.temperature - log_q[tgt].unsqueeze(0)
-                owner_t = t(towner)
-                same = owner_t.unsqueeze(0) == torch.arange(len(bu), device=device).unsqueeze(1)
-                # each listener's other targets are not negatives for it
+                # a listener's own other items are not negatives for it
+                same = s_user_t.unsqueeze(1) == owner_t.unsqueeze(0)
                 neg_lse = torch.logsumexp(logits.masked_fill(same, -math.inf), dim=1)
-                pos_logit = logits[owner_t, torch.arange(len(tgt_items), device=device)]
-                lse = torch.logaddexp(neg_lse[owner_t], pos_logit)
-                w_t = t(tgt_w)
+                pos_logit = logits[sample_t, torch.arange(m, device=device)]
+                lse = torch.logaddexp(neg_lse[sample_t], pos_logit)
+                w_t = t(w_b)
                 loss = ((lse - pos_logit) * w_t).sum() / w_t.sum()
 
                 sparse_opt.zero_grad()
@@ -251,10 +262,9 @@ def _export(
         def t(a: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(np.ascontiguousarray(a[sl])).to(device)
 
-        vecs.append(
-            model.tracks(t(enc.tower_idx), t(enc.tower_w), t(enc.year_bucket),
-                         t(enc.pop_bucket), t(enc.audio)).cpu().numpy()  # fmt: skip
-        )
+        bag = (model.table[t(enc.tower_idx)] * t(enc.tower_w).unsqueeze(2)).sum(1)
+        head = model.track_head(bag, t(enc.year_bucket), t(enc.pop_bucket), t(enc.audio))
+        vecs.append(head.cpu().numpy())
     table = model.table.detach().cpu().numpy()
     hist_table = table[enc.hist_idx].sum(axis=1).astype(np.float32)
     lin1, lin2 = model.listener_mlp[0], model.listener_mlp[2]

@@ -41,7 +41,7 @@ class HybridConfig:
     epochs: int = 2
     batch_samples: int = 1024  # listener samples per batch (x targets_per_sample targets)
     targets_per_sample: int = 4
-    max_history: int = 50
+    max_user_items: int = 200  # per listener and epoch
     temperature: float = 0.1
     lr: float = 3e-3
     lr_sparse: float = 1e-2

@@ -126,9 +126,7 @@ class DemographicPopularity:
             if attribute == "age":
                 labels = np.array([age_bucket(float(a)) or None for a in people.age], dtype=object)
             else:
-                labels = np.array(
-                    [v or None for v in getattr(people, attribute)], dtype=object
-                )
+                labels = np.array([v or None for v in getattr(people, attribute)], dtype=object)
             groups: dict[Any, tuple[sp.csr_matrix, int]] = {}
             for value in {v for v in labels[active] if v is not None}:
                 members = np.flatnonzero((labels == value) & active)
@@ -151,7 +149,9 @@ class DemographicPopularity:
         if not parts:
             return Scores(scores=_select(self._global.copy(), candidates), confidence=0.2)
         scores = np.mean(parts, axis=0)
-        return Scores(scores=_select(scores, candidates), confidence=0.2 + 0.3 * float(np.mean(shares)))
+        return Scores(
+            scores=_select(scores, candidates), confidence=0.2 + 0.3 * float(np.mean(shares))
+        )
 
 
 class ItemKNN(_PopularityTieBreak):
@@ -275,7 +275,10 @@ class IALS(_PopularityTieBreak):
     def score(self, context: Context, candidates: np.ndarray | None = None) -> Scores:
         history = np.unique(np.asarray(context.history, dtype=np.int64))
         row = sp.csr_matrix(
-            (np.ones(len(history), dtype=np.float32), (np.zeros(len(history), dtype=np.int64), history)),
+            (
+                np.ones(len(history), dtype=np.float32),
+                (np.zeros(len(history), dtype=np.int64), history),
+            ),
             shape=(1, self._n_items),
         )
         if len(history):

@@ -8,6 +8,7 @@ tests check each one against a hand-computed example.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -159,7 +160,7 @@ def reliability_table(
     h1 = np.asarray(hit_at_1, dtype=np.float64)
     h10 = np.asarray(hit_at_10, dtype=np.float64)
     table = []
-    for b, (low, high) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+    for b, (low, high) in enumerate(itertools.pairwise(edges)):
         last = b == len(edges) - 2
         mask = (conf >= low) & ((conf <= high) if last else (conf < high))
         n = int(mask.sum())

@@ -489,7 +489,9 @@ def read_lastfm_360k(folder: Path | str) -> LoadedDataset:
             for line_no, line in enumerate(handle, start=1):
                 parts = line.rstrip("\n").split("\t")
                 if len(parts) != 5:
-                    raise DatasetFormatError(profile_path, "expected 5 tab-separated fields", line_no)
+                    raise DatasetFormatError(
+                        profile_path, "expected 5 tab-separated fields", line_no
+                    )
                 age = float(parts[2]) if parts[2].strip() else math.nan
                 users.append(
                     UserRow(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from apps.recommend.engine.evaluation.splits import (
     COLD_START_SLICES,
     FULL_SLICE,
     EvalCase,
+    HeldOutUser,
     cold_start_cases,
     msr_cases,
     msr_stratified_split,
@@ -86,7 +87,7 @@ class TrainStats:
     @classmethod
     def of(cls, train: Dataset) -> TrainStats:
         counts = baselines.users_per_item(train)
-        n_users = int(len(np.unique(train.user)))
+        n_users = len(np.unique(train.user))
         return cls(n_users, counts, metrics.item_popularity(counts, n_users))
 
 
@@ -102,7 +103,7 @@ def baseline_specs(ease_max_items: int = baselines.EASE_MAX_ITEMS) -> list[Predi
         PredictorSpec(
             "itemknn",
             lambda p, s: baselines.ItemKNN(**p),
-            [{"k": k} for k in (20, 50, 100, 200, 400)],
+            [{"k": k} for k in (10, 20, 50, 100, 200)],
         ),
         PredictorSpec(
             "ease",
@@ -114,9 +115,9 @@ def baseline_specs(ease_max_items: int = baselines.EASE_MAX_ITEMS) -> list[Predi
             lambda p, s: baselines.IALS(seed=s, **p),
             [
                 {"factors": f, "regularization": r, "alpha": a}
-                for f in (32, 64, 128)
-                for r in (0.1, 1.0, 10.0)
-                for a in (1.0, 10.0)
+                for f in (64, 128)
+                for r in (1.0, 10.0, 30.0)
+                for a in (1.0, 5.0)
             ],
         ),
     ]
@@ -242,7 +243,7 @@ def _fit(spec: PredictorSpec, params: dict[str, Any], seed: int, train: Dataset)
 def tune(
     spec: PredictorSpec,
     train: Dataset,
-    validation: dict[str, Sequence[EvalCase]],
+    validation: Mapping[str, Sequence[EvalCase]],
     seed: int,
 ) -> dict[str, Fitted]:
     """Fit every grid point once; per validation slice, keep the best by NDCG@10.
@@ -251,7 +252,7 @@ def tune(
     """
     if len(spec.grid) == 1 or not validation:
         fitted = _fit(spec, spec.grid[0], seed, train)
-        return {name: fitted for name in validation} or {FULL_SLICE: fitted}
+        return dict.fromkeys(validation, fitted) or {FULL_SLICE: fitted}
     stats = TrainStats.of(train)
     best: dict[str, Fitted] = {}
     for params in spec.grid:
@@ -299,6 +300,13 @@ def _result(
     )
 
 
+def _slice_cases(train: Dataset, users: list[HeldOutUser], n_items: int | None) -> list[EvalCase]:
+    """Full fold-in history (``None``) or only its first ``n_items`` (cold start)."""
+    if n_items is None:
+        return strong_cases(train, users)
+    return cold_start_cases(train, users, n_items)
+
+
 def run_heldout_users(
     loaded: LoadedDataset,
     specs: Sequence[PredictorSpec],
@@ -325,13 +333,8 @@ def run_heldout_users(
         )
         stats = TrainStats.of(split.train)
 
-        def cases_for(users: Any, n: int | None) -> list[EvalCase]:
-            if n is None:
-                return strong_cases(split.train, users)
-            return cold_start_cases(split.train, users, n)
-
-        validation = {name: cases_for(split.validation, n) for name, n in slices.items()}
-        test = {name: cases_for(split.test, n) for name, n in slices.items()}
+        validation = {n: _slice_cases(split.train, split.validation, k) for n, k in slices.items()}
+        test = {n: _slice_cases(split.train, split.test, k) for n, k in slices.items()}
         for spec in specs:
             bar.set_postfix_str(f"seed {seed} {spec.name}")
             chosen = tune(spec, split.train, validation, seed)
@@ -387,8 +390,10 @@ def run_protocols(
     specs: Sequence[PredictorSpec],
     seeds: Sequence[int],
     *,
+    heldout_users: float = 0.15,
     progress: bool = True,
 ) -> list[RunResult]:
+    """Run the named protocols; strong and cold start share one held-out-user split per seed."""
     unknown = [p for p in protocols if p not in PROTOCOLS]
     if unknown:
         raise ValueError(f"unknown protocol(s) {unknown}; choose from {PROTOCOLS} or 'all'")
@@ -400,6 +405,7 @@ def run_protocols(
             seeds,
             strong="strong" in protocols,
             coldstart="coldstart" in protocols,
+            heldout_users=heldout_users,
             progress=progress,
         )
     if "msr" in protocols:

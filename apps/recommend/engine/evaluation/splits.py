@@ -6,7 +6,7 @@
 * :func:`cold_start_cases` - the same test users, fed only demographics, or demographics and
   their first 1 or 3 items.
 * :func:`msr_stratified_split` - MS Recommenders' ``python_stratified_split`` (ratio 0.75,
-  ``filter_by="user"``, ``min_rating=1``), reproduced row for row.
+  ``filter_by="user"``, ``min_rating=1``) as their published benchmark ran it, row for row.
 
 Every split works on item *positions* of the original dataset, so train and test share one
 index space; nothing a test user holds out ever reaches the training data.
@@ -133,7 +133,7 @@ def strong_generalization_split(
     eligible = np.array(
         sorted(u for u, n in counts.items() if n >= MIN_ITEMS_PER_HELDOUT_USER), dtype=np.int64
     )
-    n_each = int(round(heldout_users * len(per_user)))
+    n_each = round(heldout_users * len(per_user))
     n_each = max(1, min(n_each, len(eligible) // 3))
     shuffled = rng.permutation(eligible)
     val_users, test_users = shuffled[:n_each], shuffled[n_each : 2 * n_each]
@@ -166,9 +166,7 @@ def strong_cases(dataset: Dataset, users: list[HeldOutUser]) -> list[EvalCase]:
     return [EvalCase(h.user, make_context(dataset, h.user, h.fold_in), h.held_out) for h in users]
 
 
-def cold_start_cases(
-    dataset: Dataset, users: list[HeldOutUser], n_items: int
-) -> list[EvalCase]:
+def cold_start_cases(dataset: Dataset, users: list[HeldOutUser], n_items: int) -> list[EvalCase]:
     """Feed demographics and only the first ``n_items`` of the fold-in history.
 
     The targets stay the held-out 20%, so the slices differ only in what is fed in.
@@ -181,25 +179,26 @@ def cold_start_cases(
 
 
 def msr_stratified_split(dataset: Dataset, ratio: float = 0.75, seed: int = 42) -> np.ndarray:
-    """Reproduce ``python_stratified_split(data, ratio, col_user, col_item, seed)``.
+    """Reproduce MS Recommenders' ``python_stratified_split(data, ratio, seed=seed)``.
 
-    Returns a boolean mask over ``dataset``'s rows: True = train. Their code draws
-    ``np.random.seed(seed); np.random.rand(len(data))`` in the data's row order, sorts by
-    (user, random), ranks each user's rows ``1..n`` and puts ``rank / n <= ratio`` in train.
-    ``dataset`` must hold the rows in the order their loader reads them (``u.data`` order).
+    Returns a boolean mask over ``dataset``'s rows: True = train. This is the implementation
+    their published ML-100K benchmark table was produced with (``split_pandas_data_with_ratios``
+    per user): each user's rows, in data order, are shuffled with
+    ``DataFrame.sample(frac=1, random_state=seed)`` - i.e. ``RandomState(seed).permutation(n)``,
+    a fresh generator per user - and the first ``round(ratio * n)`` go to train. ``dataset``
+    must hold the rows in the order their loader reads them (``u.data`` order). With seed 42 a
+    SAR model on this split scores exactly their published SAR row (see the tests).
     """
-    n = dataset.n_interactions
-    random = np.random.RandomState(seed).rand(n)
-    order = np.lexsort((random, dataset.user))
-    users_sorted = dataset.user[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(users_sorted)) + 1]
-    lengths = np.diff(np.r_[starts, n])
-    group_start = np.repeat(starts, lengths)
-    rank = (np.arange(n) - group_start + 1).astype(np.float64)
-    count = np.repeat(lengths, lengths).astype(np.float64)
-    train_sorted = rank / count <= ratio
-    mask = np.empty(n, dtype=bool)
-    mask[order] = train_sorted
+    n_rows = dataset.n_interactions
+    mask = np.zeros(n_rows, dtype=bool)
+    order = np.argsort(dataset.user, kind="stable")
+    starts = np.r_[0, np.flatnonzero(np.diff(dataset.user[order])) + 1]
+    stops = np.r_[starts[1:], n_rows]
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        rows = order[start:stop]
+        shuffled = rows[np.random.RandomState(seed).permutation(len(rows))]
+        # Python's round() (half to even), as split_pandas_data_with_ratios uses.
+        mask[shuffled[: round(ratio * len(rows))]] = True
     return mask
 
 
@@ -233,9 +232,7 @@ def heldout_user_count(split: StrongSplit) -> tuple[int, int]:
 
 def describe_split(split: StrongSplit) -> str:
     n_val, n_test = heldout_user_count(split)
-    mean_hist = (
-        float(np.mean([len(h.fold_in) for h in split.test])) if split.test else math.nan
-    )
+    mean_hist = float(np.mean([len(h.fold_in) for h in split.test])) if split.test else math.nan
     return (
         f"{len(np.unique(split.train.user))} train users, {n_val} validation users, "
         f"{n_test} test users (mean fold-in {mean_hist:.1f} items)"

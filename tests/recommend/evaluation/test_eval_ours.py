@@ -1,0 +1,33 @@
+"""Our predictors are picked up as evaluation specs when their modules exist."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+from apps.recommend.engine.base import Predictor
+from apps.recommend.engine.dataset import Context, Dataset
+from apps.recommend.engine.evaluation.ours import OUR_PREDICTORS, our_specs
+
+
+def test_specs_follow_the_modules_that_exist() -> None:
+    present = {
+        name
+        for name, module, _ in OUR_PREDICTORS
+        if importlib.util.find_spec(f"apps.recommend.engine.{module}") is not None
+    }
+    specs = our_specs()
+    assert {s.name for s in specs} == present
+    assert all(s.group == "ours" for s in specs)
+
+
+def test_cheap_predictors_build_fit_and_score(planted: Dataset) -> None:
+    for spec in our_specs():
+        if spec.name not in ("our-popularity", "our-demographic"):
+            continue  # the neural model and the ensemble train for seconds: the full run does
+        predictor = spec.factory({}, 0)
+        assert isinstance(predictor, Predictor)
+        predictor.fit(planted)
+        answer = predictor.score(Context(history=np.array([0]), gender="m", age=21.0))
+        assert answer.scores.shape == (planted.n_tracks,)
