@@ -76,6 +76,9 @@ def _clear_cache() -> Iterator[None]:
 def _model_dir(tmp_path: Path, settings: pytest.FixtureRequest) -> None:
     """Each test gets its own model directory, so no test sees another's trained model."""
     settings.MODEL_DIR = tmp_path / "models"  # type: ignore[attr-defined]
+    from apps.recommend import registry
+
+    registry.reset()
 
 
 @pytest.fixture

@@ -47,10 +47,59 @@ TRACK_HEADER_GROUPS = {
     ],
 }  # fmt: skip
 TRACK_COLUMNS = [(group, name) for group, names in TRACK_HEADER_GROUPS.items() for name in names]
-_SYLLABLES = (
-    "ka lo mi ne ra su ti vo an el or un be da fi go hu ja ke li mo nu pa qui re sa to ve wa "
-    "xo yu ze bra cri dra fle glo pra stri tho wen sha chi lu mar ven sol ri ta ny el"
-).split()
+_SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ra",
+    "su",
+    "ti",
+    "vo",
+    "an",
+    "el",
+    "or",
+    "un",
+    "be",
+    "da",
+    "fi",
+    "go",
+    "hu",
+    "ja",
+    "ke",
+    "li",
+    "mo",
+    "nu",
+    "pa",
+    "qui",
+    "re",
+    "sa",
+    "to",
+    "ve",
+    "wa",
+    "xo",
+    "yu",
+    "ze",
+    "bra",
+    "cri",
+    "dra",
+    "fle",
+    "glo",
+    "pra",
+    "stri",
+    "tho",
+    "wen",
+    "sha",
+    "chi",
+    "lu",
+    "mar",
+    "ven",
+    "sol",
+    "ri",
+    "ta",
+    "ny",
+    "el",
+]
 _LICENSES = [
     "Attribution-NonCommercial-ShareAlike 3.0 International",
     "Attribution-NonCommercial-NoDerivatives (aka Music Sharing) 3.0 International",
@@ -138,7 +187,9 @@ def write_benchmark_catalog(
         writer.writerow(["genre_id", "#tracks", "parent", "title", "top_level"])
         for g in genre_ids:
             top = g if genre_parent[g] == 0 else genre_parent[g]
-            writer.writerow([g, int(rng.integers(10, 40_000)), genre_parent[g], genre_titles[g], top])
+            writer.writerow(
+                [g, int(rng.integers(10, 40_000)), genre_parent[g], genre_titles[g], top]
+            )
 
     name_words = name_source.sample(artists * 3)
     artist_rows = []
@@ -164,7 +215,9 @@ def write_benchmark_catalog(
             "title": _phrase(album_words, b * 3, int(rng.integers(1, 4))),
             "artist": int(album_artist[b]),
             "information": "<p>" + " ".join(title_source.sample(160)) + "</p>",
-            "date_released": f"{int(rng.integers(2000, 2017))}-0{int(rng.integers(1, 10))}-15 00:00:00",
+            "date_released": (
+                f"{int(rng.integers(2000, 2017))}-0{int(rng.integers(1, 10))}-15 00:00:00"
+            ),
         }
         for b in range(albums)
     ]

@@ -32,9 +32,10 @@ def download_fma_metadata(target_dir: Path, *, progress: ProgressCallback | None
     if not (archive.is_file() and _sha1(archive) == FMA_METADATA_SHA1):
         partial = archive.with_suffix(".zip.part")
         try:
-            with urllib.request.urlopen(  # noqa: S310 - a fixed https URL
-                FMA_METADATA_URL, timeout=CONNECT_TIMEOUT_S
-            ) as response, partial.open("wb") as out:
+            with (
+                urllib.request.urlopen(FMA_METADATA_URL, timeout=CONNECT_TIMEOUT_S) as response,
+                partial.open("wb") as out,
+            ):
                 total = int(response.headers.get("Content-Length") or 0) or None
                 done = 0
                 while chunk := response.read(CHUNK_BYTES):
@@ -48,10 +49,12 @@ def download_fma_metadata(target_dir: Path, *, progress: ProgressCallback | None
         digest = _sha1(partial)
         if digest != FMA_METADATA_SHA1:
             partial.unlink(missing_ok=True)
-            raise DownloadFailed(f"checksum mismatch: got sha1 {digest}, expected {FMA_METADATA_SHA1}")
+            raise DownloadFailed(
+                f"checksum mismatch: got sha1 {digest}, expected {FMA_METADATA_SHA1}"
+            )
         shutil.move(partial, archive)
     with zipfile.ZipFile(archive) as bundle:
-        bundle.extractall(target_dir)  # noqa: S202 - the archive's checksum was verified
+        bundle.extractall(target_dir)
     return target_dir / "fma_metadata"
 
 

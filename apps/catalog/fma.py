@@ -289,7 +289,9 @@ def read_tracks(directory: Path, echonest: dict[int, dict[str, float]] | None = 
             continue
         track_id = int(id_list[i])
         if track_id in seen:
-            rejects.append(Reject(track_id=str(track_id), reason="duplicate track_id (kept the first)"))
+            rejects.append(
+                Reject(track_id=str(track_id), reason="duplicate track_id (kept the first)")
+            )
             continue
         seen.add(track_id)
         artist_id = _opt_int(numeric["artist_id"][i])

@@ -45,6 +45,8 @@ MAX_FUZZY_CHARS = 64
 MAX_OFFSET = 1_000
 # PostgreSQL ranks at most this many matches (the most popular ones) by relevance.
 RANK_CANDIDATES = 100
+# Above this many matching tracks, walking the popularity index beats reading every match.
+POPULARITY_WALK_MIN_MATCHES = 2_500
 MIN_CORRECTED_CHARS = 3  # shorter words are too ambiguous to correct
 SQLITE_CLOSE_CUTOFF = 0.7
 # Column weights for SQLite's bm25, in the FTS table's column order (title, artist, album, tags).
@@ -131,9 +133,7 @@ def artist_get(*, artist_id: int) -> Artist:
 
 
 def artist_top_tracks(*, artist_id: int, limit: int = 50) -> list[Track]:
-    return list(
-        _with_relations(popular_tracks_queryset().filter(artist_id=artist_id))[:limit]
-    )
+    return list(_with_relations(popular_tracks_queryset().filter(artist_id=artist_id))[:limit])
 
 
 def genre_tree() -> list[dict[str, Any]]:
@@ -143,7 +143,12 @@ def genre_tree() -> list[dict[str, Any]]:
     for genre_id, title, parent_id, track_count in Genre.objects.order_by("title").values_list(
         "id", "title", "parent_id", "track_count"
     ):
-        nodes[genre_id] = {"id": genre_id, "title": title, "track_count": track_count, "children": []}
+        nodes[genre_id] = {
+            "id": genre_id,
+            "title": title,
+            "track_count": track_count,
+            "children": [],
+        }
         parents[genre_id] = parent_id
     roots = []
     for genre_id, node in nodes.items():
@@ -216,18 +221,47 @@ class _PostgresSearch(_Engine):
     def match(
         self, terms: list[tuple[str, bool]], *, genre_id: int | None, limit: int, offset: int
     ) -> list[int]:
-        tsquery = " & ".join(f"{word}:*" if prefix else word for word, prefix in terms)
+        tsquery, estimate = self._prepare(terms)
         genre_sql, genre_params = _genre_clause(genre_id)
+        # Two plans, and the planner misjudges which is cheaper (it underestimates the cost of
+        # testing each row it walks). Many matches: walk the popularity index and stop after the
+        # candidates. Few: collect them all from the GIN index and sort (``+ 0`` keeps the
+        # popularity index out).
+        order = (
+            "t.listens DESC, t.favorites DESC"
+            if estimate > POPULARITY_WALK_MIN_MATCHES
+            else "t.listens + 0 DESC"
+        )
         sql = (
-            "SELECT c.id FROM ("
+            "SELECT c.id FROM ("  # noqa: S608 - constant identifiers only; values are parameters
             " SELECT t.id, t.search_vector, t.listens, t.favorites FROM catalog_track t"
-            " WHERE t.search_vector @@ to_tsquery('simple', unaccent(%s))" + genre_sql +
-            " ORDER BY t.listens DESC, t.favorites DESC LIMIT %s"
-            ") AS c ORDER BY ts_rank(c.search_vector, to_tsquery('simple', unaccent(%s))) DESC,"
+            " WHERE t.search_vector @@ to_tsquery('simple', %s)"
+            + genre_sql
+            + f" ORDER BY {order} LIMIT %s"
+            ") AS c ORDER BY ts_rank(c.search_vector, to_tsquery('simple', %s)) DESC,"
             " c.listens DESC, c.favorites DESC, c.id LIMIT %s OFFSET %s"
         )
         candidates = max(RANK_CANDIDATES, offset + limit)
         return _fetch_ids(sql, [tsquery, *genre_params, candidates, tsquery, limit, offset])
+
+    @staticmethod
+    def _prepare(terms: list[tuple[str, bool]]) -> tuple[str, int]:
+        """The unaccented tsquery text, and how many tracks it can match at most.
+
+        The tsquery then goes to the planner as a constant (``unaccent`` is only STABLE, so
+        inside the query it would hide the value from the row estimates). The bound is the
+        rarest term's document count in the term list.
+        """
+        tsquery = " & ".join(f"{word}:*" if prefix else word for word, prefix in terms)
+        counts = ", ".join(
+            "(SELECT coalesce(sum(ndoc), 0) FROM catalog_search_term WHERE word LIKE %s)"
+            for _ in terms
+        )
+        patterns = [f"{word}%" if prefix else word for word, prefix in terms]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT unaccent(%s), LEAST({counts})", [tsquery, *patterns])
+            row = cursor.fetchone()
+        return str(row[0]), int(row[1] or 0)
 
     def correct(self, terms: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
         words = [word for word, _ in terms]
@@ -257,7 +291,7 @@ class _SqliteSearch(_Engine):
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         genre_sql, genre_params = _genre_clause(genre_id)
         sql = (
-            "SELECT t.id FROM catalog_track_fts f JOIN catalog_track t ON t.id = f.rowid"
+            "SELECT t.id FROM catalog_track_fts f JOIN catalog_track t ON t.id = f.rowid"  # noqa: S608 - constant identifiers only; values are parameters
             " WHERE catalog_track_fts MATCH %s" + genre_sql + f" ORDER BY bm25(catalog_track_fts,"
             f" {weights}), t.listens DESC, t.favorites DESC, t.id LIMIT %s OFFSET %s"
         )

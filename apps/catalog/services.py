@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 
@@ -66,7 +67,7 @@ class ImportReport:
         if len(self.rejects) < MAX_REPORTED_REJECTS:
             self.rejects.append(fma.Reject(track_id=track_id, reason=reason))
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "created": self.created,
             "updated": self.updated,
@@ -176,7 +177,7 @@ def _upsert_artists(records: Iterable[fma.ArtistRecord], batch_size: int) -> dic
     return {
         fma_id: pk
         for fma_id, pk in Artist.objects.filter(fma_id__isnull=False).values_list("fma_id", "id")
-        if fma_id in wanted
+        if fma_id is not None and fma_id in wanted
     }
 
 
@@ -205,7 +206,7 @@ def _upsert_albums(
     return {
         fma_id: pk
         for fma_id, pk in Album.objects.filter(fma_id__isnull=False).values_list("fma_id", "id")
-        if fma_id in wanted
+        if fma_id is not None and fma_id in wanted
     }
 
 
@@ -311,7 +312,7 @@ _COPY_COLUMNS = [
 ]
 _STAGING = "catalog_track_import"
 _STAGING_CREATE = (
-    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} ON COMMIT DELETE ROWS AS "
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} ON COMMIT DELETE ROWS AS "  # noqa: S608 - constant identifiers only; values are parameters
     f"SELECT {', '.join(_COPY_COLUMNS)} FROM catalog_track WITH NO DATA"
 )
 
@@ -319,7 +320,7 @@ _STAGING_CREATE = (
 def _pg_search_vector(track: str, artist_name: str, album_title: str) -> str:
     """SQL for a track's weighted document: title A, artist B, album C, tags D, unaccented."""
     return (
-        f"setweight(to_tsvector('simple', unaccent({track}.title)), 'A')"
+        f"setweight(to_tsvector('simple', unaccent({track}.title)), 'A')"  # noqa: S608 - constant identifiers only; values are parameters
         f" || setweight(to_tsvector('simple', unaccent({artist_name})), 'B')"
         f" || setweight(to_tsvector('simple', unaccent(coalesce({album_title}, ''))), 'C')"
         " || setweight(to_tsvector('simple', unaccent(coalesce((SELECT string_agg(tag, ' ')"
@@ -329,16 +330,13 @@ def _pg_search_vector(track: str, artist_name: str, album_title: str) -> str:
 
 # The search documents are computed in the same statement, so each row is written once.
 _UPSERT = (
-    f"INSERT INTO catalog_track ({', '.join(_COPY_COLUMNS)}, search_vector) "
+    f"INSERT INTO catalog_track ({', '.join(_COPY_COLUMNS)}, search_vector) "  # noqa: S608 - constant identifiers only; values are parameters
     f"SELECT {', '.join('s.' + c for c in _COPY_COLUMNS)}, "
     f"{_pg_search_vector('s', 'a.name', 'al.title')} "
     f"FROM {_STAGING} AS s JOIN catalog_artist AS a ON a.id = s.artist_id "
     "LEFT JOIN catalog_album AS al ON al.id = s.album_id "
     "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(
-        f"{name} = EXCLUDED.{name}"
-        for name in [*_COPY_COLUMNS[1:], "search_vector"]
-    )
+    + ", ".join(f"{name} = EXCLUDED.{name}" for name in [*_COPY_COLUMNS[1:], "search_vector"])
 )
 
 
@@ -370,7 +368,7 @@ def _copy_value(track: Track, name: str) -> object:
 # --- search index -----------------------------------------------------------------------------
 
 _PG_REFRESH = (
-    "UPDATE catalog_track AS t SET "
+    "UPDATE catalog_track AS t SET "  # noqa: S608 - constant identifiers only; values are parameters
     f"search_vector = {_pg_search_vector('t', 'src.name', 'src.album_title')} "
     "FROM (SELECT t2.id, a.name, al.title AS album_title FROM catalog_track AS t2 "
     "JOIN catalog_artist AS a ON a.id = t2.artist_id "
@@ -415,6 +413,9 @@ def search_terms_refresh() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("REFRESH MATERIALIZED VIEW catalog_search_term")
+        # Bulk writes leave GIN entries in the index's unsorted pending list, which every
+        # search then reads whole (5 ms instead of 0.5 ms); merge them now, not at autovacuum.
+        cursor.execute("SELECT gin_clean_pending_list('catalog_track_search_vector_gin')")
         # Fresh statistics let the planner choose between the GIN and popularity indexes.
         for table in ("catalog_track", "catalog_artist", "catalog_album", "catalog_track_genres"):
             cursor.execute(f"ANALYZE {table}")

@@ -27,7 +27,8 @@ def _searchable(tracks: list[Track]) -> None:
 
 
 def _add_button(page: Any, track: Track) -> Any:
-    form = page.locator('form[hx-post="/history/add"]').filter(
+    # The search results' card (the recommendation card above them may offer the same song).
+    form = page.locator('#search-results .track-list form[hx-post="/history/add"]').filter(
         has=page.locator(f'input[name="track_id"][value="{track.pk}"]')
     )
     return form.locator("button")

@@ -5,82 +5,163 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Artist',
+            name="Artist",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fma_id', models.PositiveIntegerField(blank=True, null=True, unique=True)),
-                ('name', models.CharField(db_index=True, max_length=500)),
-                ('location', models.CharField(blank=True, max_length=500)),
-                ('website', models.URLField(blank=True, max_length=1000)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fma_id", models.PositiveIntegerField(blank=True, null=True, unique=True)),
+                ("name", models.CharField(db_index=True, max_length=500)),
+                ("location", models.CharField(blank=True, max_length=500)),
+                ("website", models.URLField(blank=True, max_length=1000)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Album',
+            name="Album",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fma_id', models.PositiveIntegerField(blank=True, null=True, unique=True)),
-                ('title', models.CharField(max_length=500)),
-                ('album_type', models.CharField(blank=True, max_length=50)),
-                ('date_released', models.DateField(blank=True, null=True)),
-                ('artist', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='catalog.artist')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fma_id", models.PositiveIntegerField(blank=True, null=True, unique=True)),
+                ("title", models.CharField(max_length=500)),
+                ("album_type", models.CharField(blank=True, max_length=50)),
+                ("date_released", models.DateField(blank=True, null=True)),
+                (
+                    "artist",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="catalog.artist",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Genre',
+            name="Genre",
             fields=[
-                ('id', models.PositiveIntegerField(help_text='FMA genre id', primary_key=True, serialize=False)),
-                ('title', models.CharField(max_length=200)),
-                ('track_count', models.PositiveIntegerField(default=0, help_text="#tracks in FMA's genres.csv")),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='catalog.genre')),
-                ('top_level', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.genre')),
+                (
+                    "id",
+                    models.PositiveIntegerField(
+                        help_text="FMA genre id", primary_key=True, serialize=False
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "track_count",
+                    models.PositiveIntegerField(default=0, help_text="#tracks in FMA's genres.csv"),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="catalog.genre",
+                    ),
+                ),
+                (
+                    "top_level",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="catalog.genre",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Track',
+            name="Track",
             fields=[
-                ('id', models.PositiveIntegerField(help_text='FMA track id', primary_key=True, serialize=False)),
-                ('title', models.CharField(max_length=500)),
-                ('duration', models.PositiveIntegerField(blank=True, help_text='seconds', null=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('date_created', models.DateTimeField(blank=True, null=True)),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('listens', models.PositiveIntegerField(default=0)),
-                ('favorites', models.PositiveIntegerField(default=0)),
-                ('interest', models.PositiveIntegerField(default=0)),
-                ('license', models.CharField(blank=True, max_length=300)),
-                ('acousticness', models.FloatField(blank=True, null=True)),
-                ('danceability', models.FloatField(blank=True, null=True)),
-                ('energy', models.FloatField(blank=True, null=True)),
-                ('instrumentalness', models.FloatField(blank=True, null=True)),
-                ('liveness', models.FloatField(blank=True, null=True)),
-                ('speechiness', models.FloatField(blank=True, null=True)),
-                ('tempo', models.FloatField(blank=True, null=True)),
-                ('valence', models.FloatField(blank=True, null=True)),
-                ('album', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tracks', to='catalog.album')),
-                ('artist', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tracks', to='catalog.artist')),
-                ('genre_top', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='top_tracks', to='catalog.genre')),
-                ('genres', models.ManyToManyField(blank=True, related_name='tracks', to='catalog.genre')),
+                (
+                    "id",
+                    models.PositiveIntegerField(
+                        help_text="FMA track id", primary_key=True, serialize=False
+                    ),
+                ),
+                ("title", models.CharField(max_length=500)),
+                (
+                    "duration",
+                    models.PositiveIntegerField(blank=True, help_text="seconds", null=True),
+                ),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("date_created", models.DateTimeField(blank=True, null=True)),
+                ("year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("listens", models.PositiveIntegerField(default=0)),
+                ("favorites", models.PositiveIntegerField(default=0)),
+                ("interest", models.PositiveIntegerField(default=0)),
+                ("license", models.CharField(blank=True, max_length=300)),
+                ("acousticness", models.FloatField(blank=True, null=True)),
+                ("danceability", models.FloatField(blank=True, null=True)),
+                ("energy", models.FloatField(blank=True, null=True)),
+                ("instrumentalness", models.FloatField(blank=True, null=True)),
+                ("liveness", models.FloatField(blank=True, null=True)),
+                ("speechiness", models.FloatField(blank=True, null=True)),
+                ("tempo", models.FloatField(blank=True, null=True)),
+                ("valence", models.FloatField(blank=True, null=True)),
+                (
+                    "album",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tracks",
+                        to="catalog.album",
+                    ),
+                ),
+                (
+                    "artist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tracks",
+                        to="catalog.artist",
+                    ),
+                ),
+                (
+                    "genre_top",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="top_tracks",
+                        to="catalog.genre",
+                    ),
+                ),
+                (
+                    "genres",
+                    models.ManyToManyField(blank=True, related_name="tracks", to="catalog.genre"),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['-listens', '-favorites'], name='track_popularity_idx'), models.Index(fields=['year'], name='track_year_idx')],
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(fields=["-listens", "-favorites"], name="track_popularity_idx"),
+                    models.Index(fields=["year"], name="track_year_idx"),
+                ],
             },
         ),
     ]

@@ -17,6 +17,8 @@ PG_CREATE = [
     "CREATE MATERIALIZED VIEW IF NOT EXISTS catalog_search_term AS"
     " SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM catalog_track') WITH NO DATA",
     "CREATE INDEX IF NOT EXISTS catalog_search_term_trgm ON catalog_search_term USING gin (word gin_trgm_ops)",
+    # Prefix sums of document counts: how many tracks a typed prefix will match.
+    "CREATE INDEX IF NOT EXISTS catalog_search_term_prefix ON catalog_search_term (word text_pattern_ops)",
 ]
 PG_DROP = [
     "DROP MATERIALIZED VIEW IF EXISTS catalog_search_term",
@@ -50,7 +52,6 @@ def drop_search_structures(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("catalog", "0001_initial_catalog"),
     ]
@@ -61,7 +62,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="track",
             name="search_vector",
-            field=django.contrib.postgres.search.SearchVectorField(blank=True, editable=False, null=True),
+            field=django.contrib.postgres.search.SearchVectorField(
+                blank=True, editable=False, null=True
+            ),
         ),
         migrations.RunPython(create_search_structures, drop_search_structures, elidable=False),
     ]

@@ -6,7 +6,7 @@ conjunction), each with a weight. Because it is additive, the similarity-weighte
 listeners' (per-listener normalised) interaction vectors decomposes into a weighted sum of one
 precomputed vector per key:
 
-    score(i) = (sum_k w_k C_k(i) + m * global(i)) / (sum_k w_k N_k + m)
+    score(i) = log (sum_k w_k C_k(i) + m * global(i)) / (sum_k w_k N_k + m)
 
 where ``C_k`` sums the listener-normalised interactions of the listeners holding key ``k`` and
 ``N_k`` counts them. ``m`` is the Bayesian shrinkage strength (in listeners): a small group is
@@ -177,8 +177,10 @@ class DemographicPredictor:
         if self.n_tracks == 0:
             n = self.n_tracks if candidates is None else len(candidates)
             return Scores(scores=np.zeros(n, dtype=np.float32), confidence=0.0)
-        scores, conf = self._combine(context)
-        return Scores(scores=take(scores, candidates), confidence=conf)
+        probs, conf = self._combine(context)
+        # log-probabilities: the ensemble standardises scores, and raw shares are heavy-tailed
+        picked = take(probs, candidates)
+        return Scores(scores=np.log(picked + np.float32(1e-12)), confidence=conf)
 
     def explain(self, context: Context, track: int) -> str:
         return REASON

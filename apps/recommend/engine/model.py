@@ -39,7 +39,7 @@ class HybridConfig:
     n_tag_buckets: int = 1 << 14
     min_item_count: int = 1  # interactions before a track gets its own id row
     epochs: int = 2
-    batch_samples: int = 1024  # listener samples per batch (x targets_per_sample targets)
+    batch_samples: int = 512  # listener samples per batch (x targets_per_sample targets)
     targets_per_sample: int = 4
     max_user_items: int = 200  # per listener and epoch
     temperature: float = 0.1

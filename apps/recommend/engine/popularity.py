@@ -102,7 +102,8 @@ class PopularityPredictor:
             n = 0 if candidates is None else len(candidates)
             return Scores(scores=np.zeros(n, dtype=np.float32), confidence=0.0)
         vec, conf = self._vector(context)
-        return Scores(scores=take(vec, candidates), confidence=conf)
+        # log-probabilities: the ensemble standardises scores, and raw counts are heavy-tailed
+        return Scores(scores=np.log(take(vec, candidates) + np.float32(1e-12)), confidence=conf)
 
     def explain(self, context: Context, track: int) -> str:
         """"Trending this week" when recent interactions, not the prior, carry this track."""

@@ -73,7 +73,9 @@ class Command(BaseCommand):
     help = "Time the search selector over realistic queries; prints p50/p95/p99 in ms."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--queries", type=int, default=1200, help="at least 1,000 for the record")
+        parser.add_argument(
+            "--queries", type=int, default=1200, help="at least 1,000 for the record"
+        )
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--limit", type=int, default=SEARCH_LIMIT)
 

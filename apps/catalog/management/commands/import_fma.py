@@ -68,7 +68,9 @@ class Command(BaseCommand):
                     ) from error
         chosen = path or settings.FMA_METADATA_DIR
         if not chosen:
-            raise CommandError("Give PATH (a folder with tracks.csv), set FMA_METADATA_DIR, or use --download.")
+            raise CommandError(
+                "Give PATH (a folder with tracks.csv), set FMA_METADATA_DIR, or use --download."
+            )
         return Path(chosen)
 
     def _summary(self, report: ImportReport) -> None:
@@ -76,7 +78,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Done in {report.seconds:.1f} s ({rate:,.0f} tracks/s): "
-                f"created {report.created:,}, updated {report.updated:,}, skipped {report.skipped:,}; "
+                f"created {report.created:,}, updated {report.updated:,}, "
+                f"skipped {report.skipped:,}; "
                 f"{report.genres:,} genres, {report.artists:,} artists, {report.albums:,} albums."
             )
         )

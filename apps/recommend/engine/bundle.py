@@ -1,0 +1,520 @@
+"""The served engine: our predictors blended by confidence, with persistence.
+
+:class:`EngineBundle` is itself a predictor (``fit``/``score``), so offline evaluation measures
+exactly what the website serves. Per request it:
+
+1. asks every predictor for a score vector over all tracks and a confidence for this listener;
+2. standardises each vector (z-scores over the catalogue, so scales are comparable) and blends
+   them with weights ``confidence x quality``, where ``quality`` is each predictor's measured
+   NDCG@10 on held-out items at fit time (a predictor that loses offline is weighted down);
+3. falls back model -> item-item -> demographic -> popularity when confidences are zero, so the
+   answer is never empty;
+4. excludes the history, caps tracks per artist (at most 2 in any block of 10), and attaches a
+   calibrated confidence (the observed hit rate of that blended score on held-out items), an
+   explanation and each predictor's share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from apps.recommend.engine._common import history_of
+from apps.recommend.engine.dataset import Context, Dataset, Scores
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+ARTIST_CAP = 2  # tracks per artist in any block of ARTIST_BLOCK results
+ARTIST_BLOCK = 10
+# Fallback order when every predictor has confidence 0 for a listener.
+FALLBACK_ORDER = ("model", "itemitem", "demographic", "popularity")
+VALIDATION_LISTENERS = 300
+VALIDATION_MIN_HISTORY = 3
+CALIBRATION_BINS = 10
+REASON_DEMOGRAPHIC = "Popular with listeners like you"
+
+
+class BundleError(Exception):
+    """A bundle file that cannot be served: corrupted, truncated or of another format."""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    track: int  # position
+    score: float
+    confidence: float
+    reason: str
+    shares: dict[str, float]
+
+
+def _predictor_classes() -> dict[str, Any]:
+    from apps.recommend.engine.demographic import DemographicPredictor
+    from apps.recommend.engine.model import HybridPredictor
+    from apps.recommend.engine.popularity import PopularityPredictor
+
+    classes: dict[str, Any] = {
+        "popularity": PopularityPredictor,
+        "demographic": DemographicPredictor,
+        "model": HybridPredictor,
+    }
+    try:
+        from apps.recommend.engine.itemitem import ItemItemPredictor
+
+        classes["itemitem"] = ItemItemPredictor
+    except ImportError:  # pragma: no cover - the item-item predictor is optional
+        pass
+    return classes
+
+
+def default_predictors(seed: int = 0) -> list[Any]:
+    classes = _predictor_classes()
+    predictors = [classes["popularity"](), classes["demographic"]()]
+    if "itemitem" in classes:
+        predictors.append(classes["itemitem"]())
+    model = classes["model"]()
+    model.config.seed = seed
+    predictors.append(model)
+    return predictors
+
+
+@dataclass
+class EngineBundle:
+    """Predictors + blending weights + what is needed to explain and cap results."""
+
+    name: str = "ensemble"
+    predictors: dict[str, Any] = field(default_factory=dict)
+    quality: dict[str, float] = field(default_factory=dict)
+    track_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    artist: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    titles: list[str] = field(default_factory=list)
+    # Calibration: blended score thresholds -> observed hit rate (non-decreasing).
+    calibration_x: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    calibration_y: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    metadata: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    measure_quality: bool = True
+
+    # --- training -----------------------------------------------------------------------------
+    def fit(self, dataset: Dataset) -> EngineBundle:
+        started = time.perf_counter()
+        if not self.predictors:
+            self.predictors = {p.name: p for p in default_predictors(self.seed)}
+        self.track_ids = np.asarray(dataset.track_ids)
+        tracks = dataset.tracks
+        self.artist = (
+            np.asarray(tracks.artist, dtype=np.int64)
+            if tracks is not None
+            else np.arange(dataset.n_tracks, dtype=np.int64)
+        )
+        self.titles = list(self.metadata.get("titles", [])) or []
+        rng = np.random.default_rng(self.seed)
+        validation = _hold_out(dataset, rng) if self.measure_quality else None
+        fit_on = validation[0] if validation is not None else dataset
+        timings: dict[str, float] = {}
+        for name, predictor in self.predictors.items():
+            t0 = time.perf_counter()
+            predictor.fit(fit_on)
+            timings[name] = round(time.perf_counter() - t0, 3)
+        self.quality = {name: 1.0 for name in self.predictors}
+        if validation is not None:
+            self._measure(validation[1], validation[2])
+        self.metadata.update(
+            fit_seconds=round(time.perf_counter() - started, 3),
+            predictor_fit_seconds=timings,
+            quality=self.quality,
+            n_interactions=int(dataset.n_interactions),
+            n_listeners=int(dataset.n_listeners),
+            n_tracks=int(dataset.n_tracks),
+        )
+        return self
+
+    def _measure(self, contexts: list[Context], targets: list[np.ndarray]) -> None:
+        """Each predictor's NDCG@10 alone on held-out items -> blending quality; calibration."""
+        ndcg: dict[str, float] = {}
+        for name, predictor in self.predictors.items():
+            gains = []
+            for context, target in zip(contexts, targets, strict=True):
+                scores = np.asarray(predictor.score(context).scores, dtype=np.float32).copy()
+                scores[history_of(context)] = -np.inf
+                gains.append(_ndcg_at_10(scores, target))
+            ndcg[name] = float(np.mean(gains)) if gains else 0.0
+        best = max(ndcg.values()) if ndcg else 0.0
+        if best > 0:
+            # Squared ratio: a predictor at half the best quality gets a quarter of the weight.
+            self.quality = {name: max(0.02, (value / best) ** 2) for name, value in ndcg.items()}
+        self.metadata["validation_ndcg10"] = ndcg
+        raw: list[float] = []
+        hits: list[float] = []
+        for context, target in zip(contexts, targets, strict=True):
+            blended, _, _ = self._blend(context)
+            blended[history_of(context)] = -np.inf
+            top = np.argpartition(-blended, 10)[:10] if len(blended) > 10 else np.arange(len(blended))
+            raw.extend(float(blended[t]) for t in top)
+            hits.extend(1.0 if t in set(target.tolist()) else 0.0 for t in top)
+        self.calibration_x, self.calibration_y = _monotone_bins(np.array(raw), np.array(hits))
+
+    # --- serving ------------------------------------------------------------------------------
+    def _blend(
+        self, context: Context
+    ) -> tuple[np.ndarray, dict[str, tuple[float, np.ndarray]], dict[str, float]]:
+        parts: dict[str, tuple[float, np.ndarray]] = {}
+        confidences: dict[str, float] = {}
+        for name, predictor in self.predictors.items():
+            result: Scores = predictor.score(context)
+            confidences[name] = float(result.confidence)
+            weight = float(result.confidence) * self.quality.get(name, 1.0)
+            if weight > 0:
+                parts[name] = (weight, _standardise(result.scores))
+        if not parts:
+            for name in FALLBACK_ORDER:
+                predictor = self.predictors.get(name)
+                if predictor is None:
+                    continue
+                scores = predictor.score(context).scores
+                if len(scores) and float(np.nanmax(scores) - np.nanmin(scores)) > 0:
+                    parts[name] = (1.0, _standardise(scores))
+                    break
+        n = len(self.track_ids)
+        if not parts:  # nothing knows anything: keep catalogue order, stable and non-empty
+            return np.linspace(1.0, 0.0, n, dtype=np.float32), {}, confidences
+        total = sum(w for w, _ in parts.values())
+        blended = np.zeros(n, dtype=np.float32)
+        for weight, vector in parts.values():
+            blended += (weight / total) * vector
+        return blended, parts, confidences
+
+    def score(self, context: Context, candidates: np.ndarray | None = None) -> Scores:
+        blended, parts, _ = self._blend(context)
+        total = sum(w for w, _ in parts.values())
+        confidence = min(1.0, total) if parts else 0.0
+        return Scores(blended if candidates is None else blended[candidates], confidence)
+
+    def recommend(self, context: Context, n: int = 10) -> list[Recommendation]:
+        blended, parts, _ = self._blend(context)
+        history = history_of(context)
+        blended = blended.copy()
+        blended[history[(history >= 0) & (history < len(blended))]] = -np.inf
+        chosen = _capped_top(blended, self.artist, n)
+        total = sum(w for w, _ in parts.values()) or 1.0
+        out = []
+        for track in chosen:
+            contributions = {
+                name: max(0.0, (w / total) * float(vec[track])) for name, (w, vec) in parts.items()
+            }
+            mass = sum(contributions.values())
+            shares = (
+                {k: round(v / mass, 4) for k, v in contributions.items()}
+                if mass > 0
+                else {k: round(w / total, 4) for k, (w, _) in parts.items()}
+            )
+            out.append(
+                Recommendation(
+                    track=int(track),
+                    score=float(blended[track]),
+                    confidence=self.calibrated(float(blended[track])),
+                    reason=self._reason(context, int(track), shares),
+                    shares=shares,
+                )
+            )
+        return out
+
+    def recommend_many(self, contexts: list[Context], n: int = 10) -> list[list[Recommendation]]:
+        return [self.recommend(context, n) for context in contexts]
+
+    def calibrated(self, raw: float) -> float:
+        """Observed hit rate of this blended score on held-out items (0-1, monotone)."""
+        if len(self.calibration_x) == 0:
+            return float(1.0 / (1.0 + np.exp(-(raw - 3.0))))  # uncalibrated: a squashed score
+        return float(np.interp(raw, self.calibration_x, self.calibration_y))
+
+    def _reason(self, context: Context, track: int, shares: dict[str, float]) -> str:
+        if not shares:
+            return "Popular on FMA"
+        lead = max(shares, key=lambda k: shares[k])
+        predictor = self.predictors.get(lead)
+        if lead in {"model", "itemitem"} and predictor is not None:
+            source = predictor.because(context, track)
+            if source is not None and 0 <= source < len(self.titles):
+                return f"Because you added “{self.titles[source]}”"
+            return "Because of the songs in your history"
+        if lead == "demographic":
+            return REASON_DEMOGRAPHIC
+        if predictor is not None and hasattr(predictor, "explain"):
+            return str(predictor.explain(context, track))
+        return "Popular on FMA"
+
+    def similar(self, track: int, n: int = 10) -> list[Recommendation]:
+        """"More like this": item-item neighbours blended with the model's vector neighbours."""
+        scores = np.zeros(len(self.track_ids), dtype=np.float32)
+        used: dict[str, float] = {}
+        itemitem = self.predictors.get("itemitem")
+        if itemitem is not None and hasattr(itemitem, "similar"):
+            neighbours = itemitem.similar(track, max(50, n * 5))
+            if neighbours:
+                top = max(abs(s) for _, s in neighbours) or 1.0
+                for other, s in neighbours:
+                    scores[other] += 0.6 * s / top
+                used["itemitem"] = 0.6
+        model = self.predictors.get("model")
+        if model is not None and getattr(model, "trained", False):
+            vector_scores = model.similar_vector_scores(track)
+            if vector_scores is not None:
+                scores += 0.4 * np.asarray(vector_scores, dtype=np.float32)
+                used["model"] = 0.4
+        if not used:
+            return []
+        scores[track] = -np.inf
+        chosen = _capped_top(scores, self.artist, n)
+        total = sum(used.values())
+        shares = {k: round(v / total, 4) for k, v in used.items()}
+        title = self.titles[track] if track < len(self.titles) else "this track"
+        return [
+            Recommendation(
+                track=int(t),
+                score=float(scores[t]),
+                confidence=float(np.clip(scores[t], 0.0, 1.0)),
+                reason=f"Listeners of “{title}” also add this",
+                shares=shares,
+            )
+            for t in chosen
+            if np.isfinite(scores[t]) and scores[t] > 0
+        ]
+
+    # --- persistence --------------------------------------------------------------------------
+    def save(self, path: Path) -> str:
+        """Write atomically (temp file + rename); return the file's sha256."""
+        arrays: dict[str, np.ndarray] = {
+            "bundle.track_ids": self.track_ids,
+            "bundle.artist": self.artist,
+            "bundle.calibration_x": self.calibration_x,
+            "bundle.calibration_y": self.calibration_y,
+        }
+        predictors_meta: dict[str, Any] = {}
+        for name, predictor in self.predictors.items():
+            p_arrays, p_meta = predictor.get_state()
+            predictors_meta[name] = {"class": type(predictor).__name__, "meta": p_meta}
+            for key, value in p_arrays.items():
+                arrays[f"{name}.{key}"] = np.asarray(value)
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "quality": self.quality,
+            "titles": self.titles,
+            "metadata": {k: v for k, v in self.metadata.items() if k != "titles"},
+            "predictors": predictors_meta,
+            "seed": self.seed,
+        }
+        arrays["bundle.meta"] = np.frombuffer(json.dumps(meta, default=_json).encode(), dtype=np.uint8)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        payload = buffer.getvalue()
+        digest = hashlib.sha256(payload).hexdigest()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".bundle")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        path.with_name(path.name + ".sha256").write_text(digest)
+        return digest
+
+
+def load_bundle(path: Path) -> EngineBundle:
+    """Load a saved bundle, refusing anything that is not exactly what was written."""
+    try:
+        payload = path.read_bytes()
+        expected = path.with_name(path.name + ".sha256").read_text().strip()
+    except OSError as exc:
+        raise BundleError(f"cannot read {path.name}: {exc}") from exc
+    if hashlib.sha256(payload).hexdigest() != expected:
+        raise BundleError(f"{path.name}: checksum mismatch (corrupted or truncated file)")
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        meta = json.loads(arrays.pop("bundle.meta").tobytes().decode())
+    except Exception as exc:  # noqa: BLE001 - any parse failure means "not a bundle"
+        raise BundleError(f"{path.name}: not a readable bundle ({exc})") from exc
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise BundleError(f"{path.name}: format {meta.get('format_version')} != {FORMAT_VERSION}")
+    classes = {cls.__name__: cls for cls in _predictor_classes().values()}
+    predictors: dict[str, Any] = {}
+    for name, info in meta["predictors"].items():
+        cls = classes.get(info["class"])
+        if cls is None:
+            raise BundleError(f"{path.name}: unknown predictor class {info['class']}")
+        prefix = f"{name}."
+        p_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        predictors[name] = cls.from_state(p_arrays, info["meta"])
+    return EngineBundle(
+        predictors=predictors,
+        quality={k: float(v) for k, v in meta["quality"].items()},
+        track_ids=arrays["bundle.track_ids"],
+        artist=arrays["bundle.artist"],
+        titles=list(meta["titles"]),
+        calibration_x=arrays["bundle.calibration_x"],
+        calibration_y=arrays["bundle.calibration_y"],
+        metadata=dict(meta["metadata"]),
+        seed=int(meta.get("seed", 0)),
+    )
+
+
+def build_default_ensemble(seed: int = 0) -> EngineBundle:
+    """The ensemble as served, for the evaluation harness."""
+    return EngineBundle(seed=seed)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _standardise(scores: np.ndarray) -> np.ndarray:
+    """Centre on the catalogue mean and scale so this predictor's best track scores 1.
+
+    Scaling by the head (not the standard deviation) keeps a heavy-tailed predictor from
+    dominating the blend just because its top scores sit many deviations out.
+    """
+    vector = np.asarray(scores, dtype=np.float32)
+    finite = np.isfinite(vector)
+    if not finite.all():
+        vector = np.where(finite, vector, np.float32(0.0))
+    mean = float(vector.mean())
+    spread = float(vector.max()) - mean
+    if spread <= 0:
+        return np.zeros_like(vector)
+    return (vector - mean) / spread
+
+
+def _capped_top(scores: np.ndarray, artist: np.ndarray, n: int) -> list[int]:
+    """Best ``n`` finite tracks, at most ARTIST_CAP per artist in each block of ARTIST_BLOCK."""
+    if len(scores) == 0 or n <= 0:
+        return []
+    pool = min(len(scores), max(n * 8, n + 100))
+    top = np.argpartition(-scores, pool - 1)[:pool] if pool < len(scores) else np.arange(len(scores))
+    top = top[np.argsort(-scores[top], kind="stable")]
+    chosen: list[int] = []
+    block_counts: dict[int, int] = {}
+    for track in top:
+        if not np.isfinite(scores[track]):
+            break
+        if len(chosen) % ARTIST_BLOCK == 0:
+            block_counts = {}
+        a = int(artist[track]) if len(artist) > track else int(track)
+        key = a if a >= 0 else -1 - int(track)  # unknown artist: each track its own
+        if block_counts.get(key, 0) >= ARTIST_CAP:
+            continue
+        block_counts[key] = block_counts.get(key, 0) + 1
+        chosen.append(int(track))
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def _ndcg_at_10(scores: np.ndarray, target: np.ndarray) -> float:
+    k = min(10, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top])]
+    relevant = set(target.tolist())
+    dcg = sum(1.0 / np.log2(i + 2) for i, t in enumerate(top) if int(t) in relevant)
+    ideal = sum(1.0 / np.log2(i + 2) for i in range(min(k, len(relevant))))
+    return float(dcg / ideal) if ideal > 0 else 0.0
+
+
+def _monotone_bins(raw: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-count bins of the blended score -> hit rate, made non-decreasing (isotonic)."""
+    if len(raw) < CALIBRATION_BINS * 5:
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)
+    order = np.argsort(raw)
+    chunks = np.array_split(order, CALIBRATION_BINS)
+    xs = np.array([raw[c].mean() for c in chunks], dtype=np.float64)
+    ys = np.array([hits[c].mean() for c in chunks], dtype=np.float64)
+    weights = np.array([len(c) for c in chunks], dtype=np.float64)
+    ys = _pool_adjacent_violators(ys, weights)
+    return xs.astype(np.float32), np.clip(ys, 0.0, 1.0).astype(np.float32)
+
+
+def _pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    blocks: list[list[float]] = []  # [value, weight, count]
+    for value, weight in zip(values.tolist(), weights.tolist(), strict=True):
+        blocks.append([value, weight, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            v2, w2, c2 = blocks.pop()
+            v1, w1, c1 = blocks.pop()
+            blocks.append([(v1 * w1 + v2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
+    out: list[float] = []
+    for value, _, count in blocks:
+        out.extend([value] * int(count))
+    return np.array(out)
+
+
+def _hold_out(
+    dataset: Dataset, rng: np.random.Generator
+) -> tuple[Dataset, list[Context], list[np.ndarray]] | None:
+    """Hide the latest 20% of items of up to VALIDATION_LISTENERS listeners.
+
+    The predictors are fitted without those items and scored on them: the measured quality
+    and the calibration are honest, and every listener still contributes most of their data.
+    """
+    counts = np.bincount(dataset.user, minlength=dataset.n_listeners)
+    eligible = np.flatnonzero(counts >= VALIDATION_MIN_HISTORY)
+    if len(eligible) < 10:
+        return None
+    chosen = rng.choice(eligible, size=min(VALIDATION_LISTENERS, len(eligible)), replace=False)
+    chosen_set = set(chosen.tolist())
+    keep = np.ones(dataset.n_interactions, dtype=bool)
+    contexts: list[Context] = []
+    targets: list[np.ndarray] = []
+    order = np.lexsort((dataset.timestamp, dataset.user))
+    user_sorted = dataset.user[order]
+    starts = np.searchsorted(user_sorted, chosen)
+    ends = np.searchsorted(user_sorted, chosen, side="right")
+    lf = dataset.listeners
+    for u, start, end in zip(chosen.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        rows = order[start:end]
+        if u not in chosen_set or len(rows) < VALIDATION_MIN_HISTORY:
+            continue
+        n_hidden = max(1, len(rows) // 5)
+        hidden, shown = rows[-n_hidden:], rows[:-n_hidden]
+        keep[hidden] = False
+        contexts.append(
+            Context(
+                history=dataset.item[shown].astype(np.int64),
+                age=float(lf.age[u]) if lf is not None else float("nan"),
+                gender=str(lf.gender[u]) if lf is not None else "",
+                country=str(lf.country[u]) if lf is not None else "",
+                occupation=str(lf.occupation[u]) if lf is not None else "",
+            )
+        )
+        targets.append(np.unique(dataset.item[hidden]))
+    train = Dataset(
+        listener_ids=dataset.listener_ids,
+        track_ids=dataset.track_ids,
+        user=dataset.user[keep],
+        item=dataset.item[keep],
+        weight=dataset.weight[keep],
+        timestamp=dataset.timestamp[keep],
+        listeners=dataset.listeners,
+        tracks=dataset.tracks,
+    )
+    return train, contexts, targets

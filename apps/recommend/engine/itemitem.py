@@ -1,0 +1,472 @@
+"""Item-item predictor: EASE (Steck 2019) on the active items, sparsified for serving.
+
+Fitting
+    ``B = I - P diag(1/diag(P))`` with ``P = (X^T X + lam I)^-1`` and a zero diagonal, where ``X``
+    is the listeners x *active items* matrix. Active items are the tracks with at least
+    ``min_count`` listeners, capped at the ``max_items`` most popular: the catalogue has ~107K
+    tracks but few have interactions, and the inverse is cubic in the number of items (20,000
+    items take ~1 min on 2 cores in float32; see ``docs``/the report). ``P`` comes from a Cholesky
+    factorisation (LAPACK ``potrf``/``potri``, in place) because ``X^T X + lam I`` is symmetric
+    positive definite; small problems run in float64, large ones in float32 to halve memory and
+    time. ``lam`` is given, or chosen by NDCG@10 on an internal validation: 20% of the items of
+    some listeners are held out, the model is fitted on the rest (on at most ``tune_max_items``
+    items, so tuning stays cheap next to the final fit) for every ``lam`` of ``lam_grid``.
+
+Serving state
+    Row ``i`` of ``B`` holds what active item ``i`` says about every other item. Only the
+    ``k_neighbours`` largest weights of each row are kept, as a CSR matrix whose rows are active
+    items and whose columns are *track positions*, each row sorted by weight (best first). At
+    20,000 items x 200 neighbours that is 32 MB. Scoring a history gathers its rows
+    (O(len(history) x k)) and scatters them into a float32 vector over all tracks.
+
+Scores
+    Active items get the sum of their weights from the history, plus a tiny popularity
+    tie-breaker (``tie_break`` x count / max count) so an empty or unrelated history ranks them
+    by popularity. Inactive items (no or too few interactions) get exactly 0: the predictor has
+    nothing to say about them, and the ensemble decides (other predictors score them from
+    metadata). Because EASE weights can be negative, an active item the history argues against
+    can score below 0, i.e. below the inactive items. History tracks are *not* excluded here (the
+    ensemble excludes them).
+
+Confidence
+    ``(1 - exp(-a / history_scale)) * n / (n + support_half)`` with ``a`` the number of distinct
+    history tracks that are active items and ``n`` the number of training interactions: 0 when the
+    history has no active item, growing with both the history and the data behind the weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg import lapack
+
+from apps.recommend.engine._common import history_of, saturating, take
+from apps.recommend.engine.dataset import Context, Dataset, Scores
+
+logger = logging.getLogger(__name__)
+
+#: Most items EASE inverts by default: 20,000 x 20,000 float32 is 1.6 GB and ~1 min on 2 cores.
+DEFAULT_MAX_ITEMS = 20_000
+DEFAULT_K_NEIGHBOURS = 200
+#: Regularisation grid for the internal validation (weights are scaled to a mean of 1).
+DEFAULT_LAM_GRID: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0)
+#: Used when there is too little data to validate.
+FALLBACK_LAM = 200.0
+WEIGHTINGS = ("binary", "log", "linear")
+#: Above this many items the inverse runs in float32.
+FLOAT64_MAX_ITEMS = 4_000
+#: Rows of B handled at once while sparsifying (bounds the temporary memory).
+SPARSIFY_CHUNK_ROWS = 1_024
+#: Fewer eligible validation listeners than this: no tuning, ``FALLBACK_LAM``.
+MIN_TUNING_LISTENERS = 20
+#: A listener needs this many distinct items to be a validation listener.
+MIN_TUNING_HISTORY = 5
+TUNING_K = 10
+
+_EMPTY_I32 = np.zeros(0, dtype=np.int32)
+_EMPTY_I64 = np.zeros(0, dtype=np.int64)
+_EMPTY_F32 = np.zeros(0, dtype=np.float32)
+
+
+def _pairs(dataset: Dataset, weighting: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (listener, track) pairs with their weight under ``weighting``, mean 1."""
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    if dataset.n_interactions == 0:
+        return _EMPTY_I64, _EMPTY_I64, np.zeros(0, dtype=np.float64)
+    key = dataset.user.astype(np.int64) * max(dataset.n_tracks, 1) + dataset.item
+    uniq, inverse = np.unique(key, return_inverse=True)
+    summed = np.bincount(inverse, weights=dataset.weight.astype(np.float64), minlength=len(uniq))
+    users, items = np.divmod(uniq, max(dataset.n_tracks, 1))
+    if weighting == "binary":
+        w = np.ones(len(uniq), dtype=np.float64)
+    else:
+        w = np.log1p(np.maximum(summed, 0.0)) if weighting == "log" else np.maximum(summed, 0.0)
+        # scaled to a mean of 1 so one lambda grid fits every weighting
+        w = w / max(float(w.mean()), 1e-12)
+    return users, items, w
+
+
+def _gram(
+    users: np.ndarray, cols: np.ndarray, w: np.ndarray, n_users: int, n_items: int, dtype: type
+) -> np.ndarray:
+    x = sp.csr_matrix((w.astype(dtype), (users, cols)), shape=(n_users, n_items))
+    gram: np.ndarray = (x.T @ x).toarray()
+    return np.ascontiguousarray(gram, dtype=dtype)
+
+
+def _inverse_upper(gram: np.ndarray, lam: float) -> np.ndarray:
+    """``(gram + lam I)^-1`` by Cholesky, in place; only the upper triangle is valid after."""
+    gram[np.diag_indices_from(gram)] += lam
+    potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (gram,))
+    # LAPACK is column-major: the transpose of a C-ordered array is an F-ordered view, and a
+    # symmetric matrix's "lower" in Fortran is its "upper" in C.
+    factor, info = potrf(gram.T, lower=1, overwrite_a=1, clean=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"Cholesky failed (info={info}); increase lam")
+    inverse, info = potri(factor, lower=1, overwrite_c=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"inverse failed (info={info})")
+    upper: np.ndarray = inverse.T
+    return upper
+
+
+def _rows_of_inverse(upper: np.ndarray, r0: int, r1: int) -> np.ndarray:
+    """Rows ``r0:r1`` of the symmetric matrix whose upper triangle is ``upper``."""
+    return np.triu(upper[r0:r1], r0) + np.tril(upper[:, r0:r1].T, r0 - 1)
+
+
+def _dense_weights(gram: np.ndarray, lam: float) -> np.ndarray:
+    """The full EASE matrix (for small problems: tuning)."""
+    upper = _inverse_upper(gram, lam)
+    inverse = _rows_of_inverse(upper, 0, upper.shape[0])
+    weights: np.ndarray = -inverse / np.diag(inverse)
+    np.fill_diagonal(weights, 0.0)
+    return weights
+
+
+def _ndcg_at_k(
+    weights: np.ndarray, fed: sp.csr_matrix, heldout: list[np.ndarray], k: int
+) -> float:
+    """Mean binary NDCG@k over validation listeners (fed-in items never count)."""
+    scores = np.asarray(fed @ weights)
+    scores[fed.nonzero()] = -np.inf
+    kk = min(k, scores.shape[1])
+    top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+    order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
+    top = np.take_along_axis(top, order, axis=1)
+    discount = 1.0 / np.log2(np.arange(2, kk + 2))
+    total = 0.0
+    for row, relevant in zip(top, heldout):
+        hits = np.isin(row, relevant)
+        ideal = discount[: min(kk, len(relevant))].sum()
+        total += float(discount[hits].sum() / ideal)
+    return total / max(len(heldout), 1)
+
+
+@dataclass
+class ItemItemPredictor:
+    """EASE item-item weights on the active items, top-``k_neighbours`` per item kept."""
+
+    name: str = "itemitem"
+    lam: float | None = None  # None: chosen on an internal validation from lam_grid
+    lam_grid: tuple[float, ...] = DEFAULT_LAM_GRID
+    weighting: str = "binary"  # "binary", "log" (log1p of summed weights) or "linear"
+    min_count: int = 2  # listeners an item needs to be active
+    max_items: int = DEFAULT_MAX_ITEMS
+    k_neighbours: int = DEFAULT_K_NEIGHBOURS
+    tune_share: float = 0.2  # share of eligible listeners used for validation
+    tune_max_listeners: int = 2_000
+    tune_holdout: float = 0.2  # share of a validation listener's items held out
+    tune_max_items: int = 4_000
+    seed: int = 0
+    history_scale: float = 5.0  # active history items for 63% of the history factor
+    support_half: float = 2_000.0  # training interactions at which data support is 0.5
+    tie_break: float = 1e-6
+
+    n_tracks: int = 0
+    n_interactions: int = 0
+    chosen_lam: float = 0.0
+    fit_seconds: float = 0.0
+    tuning: dict[str, float] = field(default_factory=dict)  # str(lam) -> validation NDCG@10
+    active: np.ndarray = field(default_factory=lambda: _EMPTY_I64)  # track position per row
+    active_tie: np.ndarray = field(default_factory=lambda: _EMPTY_F32)  # tie-break per row
+    indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    indices: np.ndarray = field(default_factory=lambda: _EMPTY_I32)  # track positions
+    data: np.ndarray = field(default_factory=lambda: _EMPTY_F32)
+    _row_of: np.ndarray = field(default_factory=lambda: _EMPTY_I32, repr=False)
+    _base: np.ndarray = field(default_factory=lambda: _EMPTY_F32, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index()
+
+    # --- fitting ------------------------------------------------------------------------------
+    def fit(self, dataset: Dataset) -> ItemItemPredictor:
+        start = time.perf_counter()
+        self.n_tracks = dataset.n_tracks
+        users, items, w = _pairs(dataset, self.weighting)
+        self.n_interactions = len(users)
+        counts = np.bincount(items, minlength=self.n_tracks)
+        eligible = np.flatnonzero(counts >= max(self.min_count, 1))
+        # most popular first, ties by position; then back in position order for cache locality
+        by_count = eligible[np.argsort(-counts[eligible], kind="stable")][: self.max_items]
+        active = np.sort(by_count).astype(np.int64)
+        self.active = active
+        if len(active) < 2:
+            self._set_weights(np.zeros(len(active) + 1, dtype=np.int64), _EMPTY_I32, _EMPTY_F32)
+            self.active_tie = np.zeros(len(active), dtype=np.float32)
+            self.chosen_lam = float(self.lam or FALLBACK_LAM)
+            self._index()
+            self.fit_seconds = time.perf_counter() - start
+            return self
+        self.active_tie = (
+            self.tie_break * counts[active] / max(float(counts[active].max()), 1.0)
+        ).astype(np.float32)
+        col_of = np.full(self.n_tracks, -1, dtype=np.int64)
+        col_of[active] = np.arange(len(active))
+        keep = col_of[items] >= 0
+        users, cols, w = users[keep], col_of[items[keep]], w[keep]
+
+        self.chosen_lam = (
+            float(self.lam)
+            if self.lam is not None
+            else self._tune(users, cols, w, dataset.n_listeners, counts[active])
+        )
+        dtype = np.float64 if len(active) <= FLOAT64_MAX_ITEMS else np.float32
+        gram = _gram(users, cols, w, dataset.n_listeners, len(active), dtype)
+        upper = _inverse_upper(gram, self.chosen_lam)
+        del gram  # overwritten in place by the inverse
+        self._sparsify(upper)
+        self._index()
+        self.fit_seconds = time.perf_counter() - start
+        logger.info(
+            "itemitem: %d active items, lam=%g, %d weights, %.1f s",
+            len(active),
+            self.chosen_lam,
+            len(self.data),
+            self.fit_seconds,
+        )
+        return self
+
+    def _tune(
+        self,
+        users: np.ndarray,
+        cols: np.ndarray,
+        w: np.ndarray,
+        n_users: int,
+        active_counts: np.ndarray,
+    ) -> float:
+        """``lam`` with the best NDCG@10 on held-out items of some listeners (ties: smaller)."""
+        rng = np.random.default_rng(self.seed)
+        # tune on the most popular active items only, so tuning stays cheap at scale
+        n_tune = min(len(active_counts), self.tune_max_items)
+        tune_cols = np.argsort(-active_counts, kind="stable")[:n_tune]
+        remap = np.full(len(active_counts), -1, dtype=np.int64)
+        remap[tune_cols] = np.arange(n_tune)
+        per_user = np.bincount(users, minlength=n_users)
+        eligible = np.flatnonzero(per_user >= MIN_TUNING_HISTORY)
+        n_val = min(int(round(self.tune_share * len(eligible))), self.tune_max_listeners)
+        if n_val < MIN_TUNING_LISTENERS:
+            return FALLBACK_LAM
+        val_users = rng.choice(eligible, size=n_val, replace=False)
+        is_val = np.zeros(n_users, dtype=bool)
+        is_val[val_users] = True
+        # hold out tune_holdout of each validation listener's items (at least one)
+        order = np.lexsort((rng.random(len(users)), users))
+        u_sorted = users[order]
+        starts = np.searchsorted(u_sorted, np.arange(n_users))
+        rank = np.arange(len(users)) - starts[u_sorted]
+        n_out = np.maximum(1, np.round(self.tune_holdout * per_user)).astype(np.int64)
+        held = np.zeros(len(users), dtype=bool)
+        held[order] = is_val[u_sorted] & (rank < n_out[u_sorted])
+
+        fit_rows = ~held & (remap[cols] >= 0)
+        gram = _gram(users[fit_rows], remap[cols[fit_rows]], w[fit_rows], n_users, n_tune, float)
+        val_index = np.full(n_users, -1, dtype=np.int64)
+        val_index[val_users] = np.arange(n_val)
+        fed_rows = ~held & is_val & (remap[cols] >= 0)
+        fed = sp.csr_matrix(
+            (
+                np.ones(int(fed_rows.sum())),
+                (val_index[users[fed_rows]], remap[cols[fed_rows]]),
+            ),
+            shape=(n_val, n_tune),
+        )
+        # held-out items outside the tuning items are misses for every lam alike
+        held_cols = np.where(remap[cols] >= 0, remap[cols], -1)
+        heldout = [np.zeros(0, dtype=np.int64) for _ in range(n_val)]
+        hv, hc = val_index[users[held]], held_cols[held]
+        for v in range(n_val):
+            heldout[v] = hc[hv == v]
+        best_lam, best = FALLBACK_LAM, -1.0
+        self.tuning = {}
+        for lam in sorted(self.lam_grid):
+            try:
+                weights = _dense_weights(gram.copy(), lam)
+            except np.linalg.LinAlgError:
+                continue
+            ndcg = _ndcg_at_k(weights, fed, heldout, TUNING_K)
+            self.tuning[str(lam)] = round(ndcg, 6)
+            if ndcg > best:
+                best_lam, best = lam, ndcg
+        logger.info("itemitem tuning on %d listeners: %s", n_val, self.tuning)
+        return float(best_lam)
+
+    def _sparsify(self, upper: np.ndarray) -> None:
+        """Keep each row's ``k_neighbours`` largest weights, sorted best first."""
+        n = upper.shape[0]
+        k = max(0, min(self.k_neighbours, n - 1))
+        diag = np.ascontiguousarray(np.diag(upper)).astype(upper.dtype)
+        neg_inv_diag = (-1.0 / diag).astype(upper.dtype)
+        idx_parts: list[np.ndarray] = []
+        val_parts: list[np.ndarray] = []
+        for r0 in range(0, n, SPARSIFY_CHUNK_ROWS):
+            r1 = min(n, r0 + SPARSIFY_CHUNK_ROWS)
+            rows = _rows_of_inverse(upper, r0, r1)
+            rows *= neg_inv_diag[None, :]
+            rows[np.arange(r1 - r0), np.arange(r0, r1)] = -np.inf  # never your own neighbour
+            if k == 0:
+                continue
+            top = np.argpartition(-rows, k - 1, axis=1)[:, :k]
+            vals = np.take_along_axis(rows, top, axis=1)
+            order = np.argsort(-vals, axis=1, kind="stable")
+            idx_parts.append(np.take_along_axis(top, order, axis=1))
+            val_parts.append(np.take_along_axis(vals, order, axis=1))
+        if k == 0:
+            self._set_weights(np.zeros(n + 1, dtype=np.int64), _EMPTY_I32, _EMPTY_F32)
+            return
+        cols = np.concatenate(idx_parts).reshape(-1)
+        vals = np.concatenate(val_parts).reshape(-1).astype(np.float32)
+        nonzero = vals != 0  # zero weights carry nothing (items that never co-occur)
+        counts = nonzero.reshape(n, k).sum(axis=1)
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._set_weights(indptr, self.active[cols[nonzero]].astype(np.int32), vals[nonzero])
+
+    def _set_weights(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> None:
+        self.indptr, self.indices, self.data = indptr, indices, data
+
+    def _index(self) -> None:
+        """Derived lookups (not persisted): track -> row, and the base score vector."""
+        self._row_of = np.full(self.n_tracks, -1, dtype=np.int32)
+        self._row_of[self.active] = np.arange(len(self.active), dtype=np.int32)
+        self._base = np.zeros(self.n_tracks, dtype=np.float32)
+        self._base[self.active] = self.active_tie
+
+    @property
+    def weights(self) -> sp.csr_matrix:
+        """The sparse weights: rows are active items (``active``), columns track positions."""
+        return sp.csr_matrix(
+            (self.data, self.indices, self.indptr), shape=(len(self.active), self.n_tracks)
+        )
+
+    # --- serving ------------------------------------------------------------------------------
+    def _history_rows(self, context: Context) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct known history tracks that are active items, and their rows."""
+        hist = history_of(context)
+        hist = np.unique(hist[(hist >= 0) & (hist < self.n_tracks)])
+        rows = self._row_of[hist]
+        mask = rows >= 0
+        return hist[mask], rows[mask].astype(np.int64)
+
+    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Concatenated (which row, column, weight) of the CSR rows ``rows``."""
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        offsets = np.cumsum(lengths) - lengths
+        pos = np.repeat(starts - offsets, lengths) + np.arange(total)
+        which = np.repeat(np.arange(len(rows)), lengths)
+        return which, self.indices[pos], self.data[pos]
+
+    def score(self, context: Context, candidates: np.ndarray | None = None) -> Scores:
+        if self.n_tracks == 0:
+            n = 0 if candidates is None else len(candidates)
+            return Scores(scores=np.zeros(n, dtype=np.float32), confidence=0.0)
+        _, rows = self._history_rows(context)
+        scores = self._base.copy()
+        if len(rows):
+            _, cols, vals = self._gather(rows)
+            scores += np.bincount(cols, weights=vals, minlength=self.n_tracks).astype(np.float32)
+        return Scores(scores=take(scores, candidates), confidence=self.confidence(len(rows)))
+
+    def confidence(self, n_active_history: int) -> float:
+        """History factor (active history items) times data support (training interactions)."""
+        if n_active_history <= 0 or len(self.data) == 0:
+            return 0.0
+        history = 1.0 - math.exp(-n_active_history / self.history_scale)
+        return float(history * saturating(self.n_interactions, self.support_half))
+
+    def similar(self, track: int, n: int = 10) -> list[tuple[int, float]]:
+        """The ``n`` strongest positive neighbours of ``track`` (not itself), best first."""
+        if not 0 <= track < self.n_tracks or n <= 0:
+            return []
+        row = int(self._row_of[track])
+        if row < 0:
+            return []
+        lo, hi = int(self.indptr[row]), int(self.indptr[row + 1])
+        cols, vals = self.indices[lo:hi], self.data[lo:hi]  # sorted best first
+        keep = vals > 0
+        return [(int(c), float(v)) for c, v in zip(cols[keep][:n], vals[keep][:n])]
+
+    def because(self, context: Context, track: int) -> int | None:
+        """The history track whose weight toward ``track`` is largest (positive), if any."""
+        hist, rows = self._history_rows(context)
+        if not len(rows):
+            return None
+        which, cols, vals = self._gather(rows)
+        hit = cols == track
+        if not hit.any():
+            return None
+        best = int(np.argmax(np.where(hit, vals, -np.inf)))
+        if vals[best] <= 0:
+            return None
+        return int(hist[which[best]])
+
+    # --- persistence --------------------------------------------------------------------------
+    def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        arrays = {
+            "active": self.active,
+            "active_tie": self.active_tie,
+            "indptr": self.indptr,
+            "indices": self.indices,
+            "data": self.data,
+        }
+        meta = {
+            "name": self.name,
+            "lam": self.lam,
+            "lam_grid": list(self.lam_grid),
+            "weighting": self.weighting,
+            "min_count": self.min_count,
+            "max_items": self.max_items,
+            "k_neighbours": self.k_neighbours,
+            "tune_share": self.tune_share,
+            "tune_max_listeners": self.tune_max_listeners,
+            "tune_holdout": self.tune_holdout,
+            "tune_max_items": self.tune_max_items,
+            "seed": self.seed,
+            "history_scale": self.history_scale,
+            "support_half": self.support_half,
+            "tie_break": self.tie_break,
+            "n_tracks": self.n_tracks,
+            "n_interactions": self.n_interactions,
+            "chosen_lam": self.chosen_lam,
+            "fit_seconds": self.fit_seconds,
+            "tuning": self.tuning,
+        }
+        return arrays, meta
+
+    @classmethod
+    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> ItemItemPredictor:
+        return cls(
+            name=str(meta["name"]),
+            lam=None if meta["lam"] is None else float(meta["lam"]),
+            lam_grid=tuple(float(x) for x in meta["lam_grid"]),
+            weighting=str(meta["weighting"]),
+            min_count=int(meta["min_count"]),
+            max_items=int(meta["max_items"]),
+            k_neighbours=int(meta["k_neighbours"]),
+            tune_share=float(meta["tune_share"]),
+            tune_max_listeners=int(meta["tune_max_listeners"]),
+            tune_holdout=float(meta["tune_holdout"]),
+            tune_max_items=int(meta["tune_max_items"]),
+            seed=int(meta["seed"]),
+            history_scale=float(meta["history_scale"]),
+            support_half=float(meta["support_half"]),
+            tie_break=float(meta["tie_break"]),
+            n_tracks=int(meta["n_tracks"]),
+            n_interactions=int(meta["n_interactions"]),
+            chosen_lam=float(meta["chosen_lam"]),
+            fit_seconds=float(meta["fit_seconds"]),
+            tuning={str(k): float(v) for k, v in meta["tuning"].items()},
+            active=np.asarray(arrays["active"], dtype=np.int64),
+            active_tie=np.asarray(arrays["active_tie"], dtype=np.float32),
+            indptr=np.asarray(arrays["indptr"], dtype=np.int64),
+            indices=np.asarray(arrays["indices"], dtype=np.int32),
+            data=np.asarray(arrays["data"], dtype=np.float32),
+        )
