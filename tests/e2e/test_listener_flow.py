@@ -64,6 +64,7 @@ def test_a_new_listener_builds_a_history_and_meets_the_limits(
 
     # 2. Search and add three songs: the panel and its counter change in place.
     page.locator('input[name="q"]').fill("Aurora")
+    expect(page.locator("#search-results")).to_contain_text("Results for")
     expect(_add_button(page, songs[0])).to_be_visible()
     for n, song in enumerate(songs[:3], start=1):
         _add_button(page, song).click()
@@ -98,6 +99,7 @@ def test_a_new_listener_builds_a_history_and_meets_the_limits(
         "Maximum limit reached. Please remove songs to continue."
     )
     page.locator('input[name="q"]').fill("Aurora")
+    expect(page.locator("#search-results")).to_contain_text("Results for")
     expect(_add_button(page, songs[4])).to_be_disabled()
     expect(_add_button(page, songs[3])).to_be_disabled()
     shot("05-fifty")

@@ -15,7 +15,7 @@ from django.db import migrations
 PG_CREATE = [
     "CREATE INDEX IF NOT EXISTS catalog_track_search_vector_gin ON catalog_track USING gin (search_vector)",
     "CREATE MATERIALIZED VIEW IF NOT EXISTS catalog_search_term AS"
-    " SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM catalog_track') WITH NO DATA",
+    " SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM catalog_track') WITH DATA",
     "CREATE INDEX IF NOT EXISTS catalog_search_term_trgm ON catalog_search_term USING gin (word gin_trgm_ops)",
     # Prefix sums of document counts: how many tracks a typed prefix will match.
     "CREATE INDEX IF NOT EXISTS catalog_search_term_prefix ON catalog_search_term (word text_pattern_ops)",

@@ -180,8 +180,8 @@ class ItemItemPredictor:
     indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     indices: np.ndarray = field(default_factory=lambda: _EMPTY_I32)  # track positions
     data: np.ndarray = field(default_factory=lambda: _EMPTY_F32)
-    _row_of: np.ndarray = field(default_factory=lambda: _EMPTY_I32, repr=False)
-    _base: np.ndarray = field(default_factory=lambda: _EMPTY_F32, repr=False)
+    _row_of: np.ndarray = field(default_factory=lambda: _EMPTY_I32, init=False, repr=False)
+    _base: np.ndarray = field(default_factory=lambda: _EMPTY_F32, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index()
@@ -270,7 +270,7 @@ class ItemItemPredictor:
         gram = _gram(users[fit_rows], remap[cols[fit_rows]], w[fit_rows], n_users, n_tune, float)
         val_index = np.full(n_users, -1, dtype=np.int64)
         val_index[val_users] = np.arange(n_val)
-        fed_rows = ~held & is_val & (remap[cols] >= 0)
+        fed_rows = ~held & is_val[users] & (remap[cols] >= 0)
         fed = sp.csr_matrix(
             (
                 np.ones(int(fed_rows.sum())),
@@ -280,10 +280,10 @@ class ItemItemPredictor:
         )
         # held-out items outside the tuning items are misses for every lam alike
         held_cols = np.where(remap[cols] >= 0, remap[cols], -1)
-        heldout = [np.zeros(0, dtype=np.int64) for _ in range(n_val)]
         hv, hc = val_index[users[held]], held_cols[held]
-        for v in range(n_val):
-            heldout[v] = hc[hv == v]
+        by_listener = np.argsort(hv, kind="stable")
+        bounds = np.searchsorted(hv[by_listener], np.arange(1, n_val))
+        heldout = np.split(hc[by_listener], bounds)
         best_lam, best = FALLBACK_LAM, -1.0
         self.tuning = {}
         for lam in sorted(self.lam_grid):

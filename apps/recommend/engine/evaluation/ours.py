@@ -75,6 +75,11 @@ def _similar(params: dict[str, Any], seed: int) -> Predictor:
     return predictor
 
 
+def _itemitem(params: dict[str, Any], seed: int) -> Predictor:
+    predictor: Predictor = _load("itemitem", "ItemItemPredictor")(seed=seed, **params)
+    return predictor
+
+
 def _ensemble(params: dict[str, Any], seed: int) -> Predictor:
     """The ensemble as serving builds it: a ``build_default_ensemble(seed=)`` factory if the
     module offers one, else its predictor class with default arguments."""
@@ -93,6 +98,7 @@ OUR_PREDICTORS: tuple[tuple[str, str, Callable[[dict[str, Any], int], Predictor]
     ("our-demographic", "demographic", _demographic),
     ("our-similar", "similar", _similar),
     ("our-model", "model", _model),
+    ("our-itemitem", "itemitem", _itemitem),
     ("ensemble", "ensemble", _ensemble),
 )
 

@@ -1,0 +1,219 @@
+"""ItemItemPredictor: EASE on the active items, sparsified to the top-k weights per item."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from apps.recommend.engine.base import Predictor
+from apps.recommend.engine.dataset import Context, Dataset, Scores
+from apps.recommend.engine.evaluation.baselines import EASE
+from apps.recommend.engine.itemitem import ItemItemPredictor
+
+N_GROUPS = 4
+GROUP_SIZE = 6
+N_USERS = 120
+#: Tracks after the grouped ones: the catalogue's long tail nobody played.
+N_COLD = 10
+
+
+def _dataset(rows: list[tuple[int, int]], n_tracks: int, weights: list[float] | None = None):
+    users = np.array([u for u, _ in rows], dtype=np.int64)
+    items = np.array([i for _, i in rows], dtype=np.int64)
+    n_users = int(users.max()) + 1 if len(users) else 0
+    w = np.ones(len(rows), dtype=np.float32) if weights is None else np.asarray(weights, "f4")
+    return Dataset(
+        listener_ids=np.array([f"u{u}" for u in range(n_users)], dtype=object),
+        track_ids=np.array([f"t{i}" for i in range(n_tracks)], dtype=object),
+        user=users,
+        item=items,
+        weight=w,
+        timestamp=np.zeros(len(rows), dtype=np.float64),
+    )
+
+
+def planted(seed: int = 0, per_user: int = 4) -> Dataset:
+    """Each listener plays 4 of the 6 tracks of one group: co-listening lives inside groups."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(N_USERS):
+        g = u % N_GROUPS
+        for c in rng.choice(GROUP_SIZE, per_user, replace=False):
+            rows.append((u, g * GROUP_SIZE + int(c)))
+    return _dataset(rows, N_GROUPS * GROUP_SIZE + N_COLD)
+
+
+def group_of(track: int) -> int:
+    return track // GROUP_SIZE
+
+
+@pytest.fixture(scope="module")
+def fitted() -> ItemItemPredictor:
+    return ItemItemPredictor(lam=10.0, k_neighbours=8).fit(planted())
+
+
+def test_it_is_a_predictor(fitted: ItemItemPredictor) -> None:
+    assert isinstance(fitted, Predictor)
+    assert fitted.name == "itemitem"
+
+
+def test_planted_co_listening_is_recovered(fitted: ItemItemPredictor) -> None:
+    for g in range(N_GROUPS):
+        history = np.array([g * GROUP_SIZE, g * GROUP_SIZE + 1])
+        answer = fitted.score(Context(history=history))
+        ranked = [i for i in np.argsort(-answer.scores, kind="stable") if i not in history]
+        assert {group_of(int(i)) for i in ranked[: GROUP_SIZE - 2]} == {g}
+        assert answer.confidence > 0
+
+
+def test_history_is_scored_not_excluded(fitted: ItemItemPredictor) -> None:
+    history = np.array([0, 1, 2])
+    scores = fitted.score(Context(history=history)).scores
+    assert np.isfinite(scores[history]).all()  # the ensemble excludes history, not us
+    others = np.setdiff1d(np.arange(len(scores)), history)
+    best_other = others[np.argmax(scores[others])]
+    assert group_of(int(best_other)) == 0
+    # tracks of the history's group outrank every track of another group
+    same = scores[[3, 4, 5]]
+    other = scores[GROUP_SIZE : N_GROUPS * GROUP_SIZE]
+    assert same.min() > other.max()
+
+
+def test_matches_dense_ease_when_nothing_is_cut() -> None:
+    data = planted(seed=3)
+    ours = ItemItemPredictor(lam=25.0, k_neighbours=10_000, min_count=1).fit(data)
+    baseline = EASE(lam=25.0).fit(data)
+    history = np.array([0, 7, 13])
+    a = ours.score(Context(history=history)).scores
+    b = baseline.score(Context(history=history)).scores
+    np.testing.assert_allclose(a[ours.active], b[ours.active], atol=1e-5)
+
+
+def test_sparsified_rows_keep_the_largest_weights() -> None:
+    data = planted(seed=1)
+    k = 3
+    full = ItemItemPredictor(lam=10.0, k_neighbours=10_000).fit(data)
+    cut = ItemItemPredictor(lam=10.0, k_neighbours=k).fit(data)
+    dense = full.weights.toarray()
+    sparse = cut.weights
+    for row in range(len(cut.active)):
+        kept = sparse.indices[sparse.indptr[row] : sparse.indptr[row + 1]]
+        values = dense[row].copy()
+        values[cut.active[row]] = -np.inf  # an item is never its own neighbour
+        assert len(kept) == k
+        assert cut.active[row] not in kept
+        assert np.sort(values)[-k:].min() <= values[kept].min() + 1e-6
+        assert values[kept].min() >= np.sort(values)[-k] - 1e-6
+    # rows are stored best first
+    first = sparse.data[sparse.indptr[0] : sparse.indptr[1]]
+    assert np.all(np.diff(first) <= 0)
+
+
+def test_empty_history_has_zero_confidence(fitted: ItemItemPredictor) -> None:
+    answer = fitted.score(Context())
+    assert answer.confidence == 0.0
+    assert answer.scores.shape == (N_GROUPS * GROUP_SIZE + N_COLD,)
+    assert np.isfinite(answer.scores).all()
+
+
+def test_unseen_and_inactive_tracks_do_not_crash(fitted: ItemItemPredictor) -> None:
+    n = N_GROUPS * GROUP_SIZE + N_COLD
+    cold = N_GROUPS * GROUP_SIZE  # in the catalogue, never played
+    answer = fitted.score(Context(history=np.array([-1, n + 5, cold])))
+    assert answer.confidence == 0.0
+    assert np.isfinite(answer.scores).all()
+    assert fitted.similar(cold) == []
+    assert fitted.similar(n + 5) == []
+    assert fitted.because(Context(history=np.array([cold])), 0) is None
+    assert fitted.because(Context(history=np.array([0])), n + 5) is None
+
+
+def test_inactive_tracks_score_zero_below_active_ones(fitted: ItemItemPredictor) -> None:
+    scores = fitted.score(Context()).scores
+    cold = np.arange(N_GROUPS * GROUP_SIZE, N_GROUPS * GROUP_SIZE + N_COLD)
+    assert (scores[cold] == 0).all()
+    assert (scores[fitted.active] > 0).all()  # the popularity tie-breaker
+
+
+def test_confidence_grows_with_active_history_and_data() -> None:
+    small = ItemItemPredictor(lam=10.0).fit(_dataset([(0, 0), (0, 1), (1, 0), (1, 1)], 4))
+    big = ItemItemPredictor(lam=10.0).fit(planted())
+    confs = [big.score(Context(history=np.arange(n))).confidence for n in (1, 3, 10)]
+    assert 0 < confs[0] < confs[1] < confs[2] <= 1
+    assert small.score(Context(history=np.array([0]))).confidence < confs[0]
+
+
+def test_candidates_are_aligned(fitted: ItemItemPredictor) -> None:
+    context = Context(history=np.array([0, 1]))
+    full = fitted.score(context).scores
+    candidates = np.array([5, 2, 30])
+    np.testing.assert_array_equal(fitted.score(context, candidates).scores, full[candidates])
+
+
+def test_similar_returns_the_group(fitted: ItemItemPredictor) -> None:
+    neighbours = fitted.similar(7, n=3)
+    assert len(neighbours) == 3
+    assert all(group_of(t) == 1 and t != 7 for t, _ in neighbours)
+    assert [w for _, w in neighbours] == sorted((w for _, w in neighbours), reverse=True)
+
+
+def test_because_names_the_contributing_history_track(fitted: ItemItemPredictor) -> None:
+    context = Context(history=np.array([0, GROUP_SIZE]))  # one track of group 0, one of group 1
+    assert fitted.because(context, 3) == 0
+    assert fitted.because(context, GROUP_SIZE + 3) == GROUP_SIZE
+
+
+def test_state_round_trip_gives_identical_answers(fitted: ItemItemPredictor) -> None:
+    arrays, meta = fitted.get_state()
+    assert all(isinstance(a, np.ndarray) for a in arrays.values())
+    restored = ItemItemPredictor.from_state({k: a.copy() for k, a in arrays.items()}, meta)
+    for history in ([], [0, 1], [3, 9, 15]):
+        context = Context(history=np.array(history, dtype=np.int64))
+        a, b = fitted.score(context), restored.score(context)
+        np.testing.assert_array_equal(a.scores, b.scores)
+        assert a.confidence == b.confidence
+    assert restored.similar(7, 5) == fitted.similar(7, 5)
+    assert restored.because(Context(history=np.array([0, 6])), 3) == 0
+
+
+def test_max_items_keeps_the_most_played() -> None:
+    rows = [(u, 0) for u in range(6)] + [(u, 1) for u in range(5)] + [(u, 2) for u in range(3)]
+    rows += [(0, 3), (1, 3)]
+    predictor = ItemItemPredictor(lam=1.0, max_items=3, min_count=2).fit(_dataset(rows, 6))
+    assert predictor.active.tolist() == [0, 1, 2]
+    assert ItemItemPredictor(lam=1.0, min_count=4).fit(_dataset(rows, 6)).active.tolist() == [
+        0,
+        1,
+    ]
+
+
+def test_lambda_is_chosen_from_the_grid_on_validation() -> None:
+    # five tracks each, so listeners qualify for validation (at least five items)
+    predictor = ItemItemPredictor(lam_grid=(1.0, 30.0, 3000.0)).fit(planted(per_user=5))
+    assert predictor.chosen_lam in (1.0, 30.0, 3000.0)
+    assert set(predictor.tuning) == {"1.0", "30.0", "3000.0"}
+    # so much regularisation washes the groups out toward popularity
+    assert predictor.tuning["3000.0"] <= max(predictor.tuning.values())
+
+
+@pytest.mark.parametrize("weighting", ["binary", "log", "linear"])
+def test_weightings_recover_the_groups(weighting: str) -> None:
+    data = planted()
+    data.weight = np.random.default_rng(0).integers(1, 6, data.n_interactions).astype("f4")
+    predictor = ItemItemPredictor(lam=10.0, weighting=weighting).fit(data)
+    answer: Scores = predictor.score(Context(history=np.array([0, 1])))
+    top = np.argsort(-answer.scores)[:GROUP_SIZE]
+    assert {group_of(int(i)) for i in top} == {0}
+
+
+def test_unknown_weighting_is_refused() -> None:
+    with pytest.raises(ValueError, match="weighting"):
+        ItemItemPredictor(weighting="tfidf").fit(planted())
+
+
+def test_no_data_answers_with_zero_confidence() -> None:
+    predictor = ItemItemPredictor().fit(_dataset([], 5))
+    answer = predictor.score(Context(history=np.array([0, 1])))
+    assert answer.confidence == 0.0
+    assert answer.scores.shape == (5,)
+    assert predictor.similar(0) == []
