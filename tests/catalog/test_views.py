@@ -86,25 +86,36 @@ def test_hostile_queries_answer_200(
         assert response.status_code == 200
 
 
+# The results partial for a listener: session, listener (2); search ids, track rows with
+# artist/album/genre joined (2 on SQLite; 3 on PostgreSQL, which first reads the unaccented
+# query and its match estimate); history entries and ids (2); the recommendation card
+# (prediction log read + savepoint/insert/release + its track rows: 5).
+SEARCH_QUERIES = {"sqlite": 2, "postgresql": 3}
+
+
+def results_partial_queries() -> int:
+    from django.db import connection
+
+    return 9 + SEARCH_QUERIES[connection.vendor]
+
+
 def test_results_partial_query_count_is_pinned(
-    listener_client: Client, catalog: ImportReport, django_assert_max_num_queries: Any
+    listener_client: Client, catalog: ImportReport, django_assert_num_queries: Any
 ) -> None:
-    """Search ids + track rows (artist/album/genre joined); the rest is the session, the
-    listener and the panels other apps add. Pinned so an N+1 in the card shows up."""
     listener_client.get(reverse("search-results"), {"q": "awol"}, **HTMX)  # warm caches
-    with django_assert_max_num_queries(12) as queries:
+    with django_assert_num_queries(results_partial_queries()):
         response = listener_client.get(reverse("search-results"), {"q": "awol"}, **HTMX)
     assert response.status_code == 200
-    catalog_queries = [q["sql"] for q in queries.captured_queries if "catalog_track" in q["sql"]]
-    assert len(catalog_queries) <= 3, catalog_queries
 
 
 def test_results_query_count_does_not_grow_with_results(
-    listener_client: Client, catalog: ImportReport, django_assert_num_queries: Any
+    listener_client: Client, catalog: ImportReport
 ) -> None:
-    listener_client.get(reverse("search-results"), {"q": "fo"}, **HTMX)
-    with django_assert_num_queries(_count(listener_client, "zzzqqxx") + 1):  # +1: load rows
-        listener_client.get(reverse("search-results"), {"q": "awol"}, **HTMX)
+    """One result or two: the same number of queries (no N+1); the popular list needs fewer."""
+    _count(listener_client, "food")  # the first request warms per-process caches
+    counts = {query: _count(listener_client, query) for query in ("food", "awol", "midnight")}
+    assert len(set(counts.values())) == 1, counts
+    assert _count(listener_client, "") < counts["food"]
 
 
 def _count(client: Client, query: str) -> int:

@@ -262,16 +262,18 @@ class EngineBundle:
         if itemitem is not None and hasattr(itemitem, "similar"):
             neighbours = itemitem.similar(track, max(50, n * 5))
             if neighbours:
+                weight = 0.6 * self.quality.get("itemitem", 1.0)
                 top = max(abs(s) for _, s in neighbours) or 1.0
                 for other, s in neighbours:
-                    scores[other] += 0.6 * s / top
-                used["itemitem"] = 0.6
+                    scores[other] += weight * s / top
+                used["itemitem"] = weight
         model = self.predictors.get("model")
         if model is not None and getattr(model, "trained", False):
             vector_scores = model.similar_vector_scores(track)
             if vector_scores is not None:
-                scores += 0.4 * np.asarray(vector_scores, dtype=np.float32)
-                used["model"] = 0.4
+                weight = 0.4 * self.quality.get("model", 1.0)
+                scores += weight * np.asarray(vector_scores, dtype=np.float32)
+                used["model"] = weight
         if not used:
             return []
         scores[track] = -np.inf
@@ -283,7 +285,7 @@ class EngineBundle:
             Recommendation(
                 track=int(t),
                 score=float(scores[t]),
-                confidence=float(np.clip(scores[t], 0.0, 1.0)),
+                confidence=float(np.clip(scores[t] / total, 0.0, 1.0)),
                 reason=f"Listeners of “{title}” also add this",
                 shares=shares,
             )

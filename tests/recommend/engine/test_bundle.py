@@ -1,0 +1,163 @@
+"""The served ensemble (EngineBundle): blending, fallbacks, caps, calibration, persistence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from apps.recommend.engine.bundle import (
+    BundleError,
+    EngineBundle,
+    _capped_top,
+    _monotone_bins,
+    load_bundle,
+)
+from apps.recommend.engine.dataset import Context, Dataset, TrackFeatures
+from apps.recommend.engine.synthetic import SyntheticData, generate
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> SyntheticData:
+    return generate(n_tracks=600, n_interactions=12_000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def fitted(synthetic: SyntheticData) -> EngineBundle:
+    bundle = EngineBundle(seed=0)
+    bundle.fit(synthetic.dataset)
+    bundle.titles = synthetic.titles
+    return bundle
+
+
+def _context_of(dataset: Dataset, user: int, n: int = 10) -> Context:
+    items = dataset.item[dataset.user == user][:n]
+    lf = dataset.listeners
+    assert lf is not None
+    return Context(
+        history=items.astype(np.int64),
+        age=float(lf.age[user]),
+        gender=str(lf.gender[user]),
+        country=str(lf.country[user]),
+        occupation=str(lf.occupation[user]),
+    )
+
+
+def test_quality_is_measured_on_held_out_items(fitted: EngineBundle) -> None:
+    ndcg = fitted.metadata["validation_ndcg10"]
+    assert set(ndcg) == set(fitted.predictors)
+    best = max(ndcg, key=lambda k: ndcg[k])
+    assert fitted.quality[best] == pytest.approx(1.0)
+    assert all(0 < q <= 1.0 for q in fitted.quality.values())
+
+
+def test_recommend_excludes_history_and_explains(
+    fitted: EngineBundle, synthetic: SyntheticData
+) -> None:
+    context = _context_of(synthetic.dataset, 0)
+    recs = fitted.recommend(context, 10)
+    assert len(recs) == 10
+    assert not {r.track for r in recs} & set(context.history.tolist())
+    for r in recs:
+        assert 0.0 <= r.confidence <= 1.0
+        assert r.reason
+        assert sum(r.shares.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_blend_beats_popularity_on_genre_structure(
+    fitted: EngineBundle, synthetic: SyntheticData
+) -> None:
+    """Listeners pick mostly from their favourite genres: the ensemble must find them."""
+    dataset = synthetic.dataset
+    hits_ensemble = hits_popularity = 0
+    popularity = fitted.predictors["popularity"]
+    for user in range(40):
+        context = _context_of(dataset, user)
+        favourite = set(synthetic.listener_genres[user].tolist())
+        top = [r.track for r in fitted.recommend(context, 10)]
+        hits_ensemble += sum(int(synthetic.track_genre[t]) in favourite for t in top)
+        pop = np.asarray(popularity.score(context).scores).copy()
+        pop[context.history] = -np.inf
+        hits_popularity += sum(
+            int(synthetic.track_genre[t]) in favourite for t in np.argsort(-pop)[:10]
+        )
+    assert hits_ensemble > 1.5 * hits_popularity
+
+
+def test_never_empty_for_a_stranger(fitted: EngineBundle) -> None:
+    recs = fitted.recommend(Context(), 10)
+    assert len(recs) == 10
+
+
+def test_fallback_when_every_confidence_is_zero() -> None:
+    """No interactions at all: the popularity prior still ranks the catalogue."""
+    n = 30
+    tracks = TrackFeatures.empty(n)
+    tracks.popularity[:] = np.arange(n, dtype=np.float32)
+    tracks.artist[:] = np.arange(n)
+    empty = np.zeros(0, dtype=np.int64)
+    dataset = Dataset(
+        listener_ids=empty,
+        track_ids=np.arange(100, 100 + n),
+        user=empty,
+        item=empty,
+        weight=np.zeros(0, dtype=np.float32),
+        timestamp=np.zeros(0),
+        tracks=tracks,
+    )
+    bundle = EngineBundle(measure_quality=False).fit(dataset)
+    recs = bundle.recommend(Context(), 5)
+    assert [r.track for r in recs] == [29, 28, 27, 26, 25]
+
+
+def test_artist_cap_in_every_block_of_ten() -> None:
+    scores = np.linspace(1.0, 0.0, 40, dtype=np.float32)
+    artist = np.array([0] * 20 + list(range(1, 21)))
+    chosen = _capped_top(scores, artist, 20)
+    assert len(chosen) == 20
+    assert sum(artist[t] == 0 for t in chosen[:10]) == 2
+    assert sum(artist[t] == 0 for t in chosen[10:]) <= 2
+    assert chosen[:2] == [0, 1]  # the best two of the busy artist stay on top
+
+
+def test_calibration_is_monotone_and_tracks_hit_rate() -> None:
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(0, 1, 5_000)
+    hits = (rng.uniform(0, 1, 5_000) < raw).astype(float)  # true hit rate == raw
+    xs, ys = _monotone_bins(raw, hits)
+    assert np.all(np.diff(ys) >= 0)
+    assert np.interp(0.9, xs, ys) == pytest.approx(0.9, abs=0.08)
+    assert np.interp(0.1, xs, ys) == pytest.approx(0.1, abs=0.08)
+
+
+def test_save_load_round_trip_and_refuse_corruption(
+    fitted: EngineBundle, synthetic: SyntheticData, tmp_path: Path
+) -> None:
+    path = tmp_path / "v1.bundle"
+    fitted.save(path)
+    loaded = load_bundle(path)
+    context = _context_of(synthetic.dataset, 5)
+    assert [r.track for r in loaded.recommend(context, 10)] == [
+        r.track for r in fitted.recommend(context, 10)
+    ]
+    assert loaded.quality == fitted.quality
+
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="checksum"):
+        load_bundle(path)
+    with pytest.raises(BundleError, match="cannot read"):
+        load_bundle(tmp_path / "missing.bundle")
+
+
+def test_similar_tracks_share_the_genre(fitted: EngineBundle, synthetic: SyntheticData) -> None:
+    same = total = 0
+    for track in range(0, 600, 60):
+        similar = fitted.similar(track, 10)
+        genre = synthetic.track_genre[track]
+        same += sum(int(synthetic.track_genre[r.track] == genre) for r in similar)
+        total += len(similar)
+    assert total > 50
+    assert same / total > 0.3  # 24 genres: chance is about 0.04
