@@ -56,7 +56,7 @@ class ListenerAdmin(admin.ModelAdmin):
         "history_size",
         "created_at",
     )
-    list_filter = ("gender", "occupation", "created_at")
+    list_filter = ("gender", "occupation", "is_synthetic", "created_at")
     search_fields = ("public_id",)
     date_hierarchy = "created_at"
     # No token hash: an admin has no business with credentials.

@@ -39,6 +39,10 @@ class Listener(models.Model):
         max_length=32, choices=Occupation.choices, blank=True, validators=[validate_occupation]
     )
     demographics_completed_at = models.DateTimeField(null=True, blank=True)
+    # Demo listeners made by `manage.py seed_demo_listeners`, never by a person.
+    is_synthetic = models.BooleanField(
+        default=False, help_text="created by seed_demo_listeners for demonstrations"
+    )
 
     # The recommender keys its cache on these: a change to either makes old entries unreachable.
     demographics_version = models.PositiveIntegerField(default=0)

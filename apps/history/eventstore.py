@@ -152,6 +152,10 @@ class EventStore(Protocol):
 
     def prediction_logs_for(self, listener_id: int) -> list[PredictionLogEntry]: ...
 
+    def iter_prediction_logs(self, *, since: datetime | None = None) -> Iterator[PredictionLogEntry]:
+        """All prediction logs (``timestamp >= since``), oldest first: online quality reads these."""
+        ...
+
     def export_listener(self, listener_id: int) -> dict[str, list[dict[str, Any]]]:
         """Everything the store keeps about a listener, as JSON-ready dicts."""
         ...
@@ -279,16 +283,26 @@ class SqlEventStore:
         from apps.history.models import PredictionLog
 
         rows = PredictionLog.objects.filter(listener_id=listener_id).order_by("timestamp", "log_id")
-        return [
-            PredictionLogEntry(
-                log_id=str(row.log_id),
-                listener=row.listener_id,
-                timestamp=to_ms(row.timestamp),
-                context=row.context,
-                predictions=_predictions_from(row.predictions),
-            )
-            for row in rows
-        ]
+        return [self._log(row) for row in rows]
+
+    def iter_prediction_logs(self, *, since: datetime | None = None) -> Iterator[PredictionLogEntry]:
+        from apps.history.models import PredictionLog
+
+        rows = PredictionLog.objects.order_by("timestamp", "log_id")
+        if since is not None:
+            rows = rows.filter(timestamp__gte=since)
+        for row in rows.iterator(chunk_size=2_000):
+            yield self._log(row)
+
+    @staticmethod
+    def _log(row: Any) -> PredictionLogEntry:
+        return PredictionLogEntry(
+            log_id=str(row.log_id),
+            listener=row.listener_id,
+            timestamp=to_ms(row.timestamp),
+            context=row.context,
+            predictions=_predictions_from(row.predictions),
+        )
 
     def export_listener(self, listener_id: int) -> dict[str, list[dict[str, Any]]]:
         from apps.history.models import ListeningEvent
@@ -444,16 +458,22 @@ class MongoEventStore:
         cursor = self.predictions.find({"listener": listener_id}).sort(
             [("timestamp", 1), ("_id", 1)]
         )
-        return [
-            PredictionLogEntry(
-                log_id=doc["log_id"],
-                listener=doc["listener"],
-                timestamp=_aware(doc["timestamp"]),
-                context=doc.get("context", {}),
-                predictions=_predictions_from(doc.get("predictions", [])),
-            )
-            for doc in cursor
-        ]
+        return [self._log(doc) for doc in cursor]
+
+    def iter_prediction_logs(self, *, since: datetime | None = None) -> Iterator[PredictionLogEntry]:
+        query = {} if since is None else {"timestamp": {"$gte": _bson_time(since)}}
+        for doc in self.predictions.find(query).sort([("timestamp", 1), ("_id", 1)]):
+            yield self._log(doc)
+
+    @staticmethod
+    def _log(doc: dict[str, Any]) -> PredictionLogEntry:
+        return PredictionLogEntry(
+            log_id=doc["log_id"],
+            listener=doc["listener"],
+            timestamp=_aware(doc["timestamp"]),
+            context=doc.get("context", {}),
+            predictions=_predictions_from(doc.get("predictions", [])),
+        )
 
     def export_listener(self, listener_id: int) -> dict[str, list[dict[str, Any]]]:
         events = self.events.find({"listener": listener_id}).sort([("timestamp", 1), ("_id", 1)])

@@ -27,6 +27,7 @@ def test_search_page_has_the_form_and_popular_tracks(
     assert 'hx-indicator="#search-indicator"' in html
     assert '<form class="search-form" method="get" action="/"' in html  # works without JS
     assert "Popular on FMA" in html
+    assert "{#" not in html and "{%" not in html  # no template comment leaks into the page
     assert 'id="history-panel"' in html  # the aside's history panel is on the page
     assert html.index("Freeway") < html.index("Food")  # most listened first
 

@@ -127,6 +127,23 @@ def test_prediction_log_roundtrip_and_selection(event_store: EventStore) -> None
     assert stored.predictions[0].predictor_weights == {"model": 0.7}
 
 
+def test_iter_prediction_logs_since_oldest_first(event_store: EventStore) -> None:
+    logs = [
+        PredictionLogEntry.new(
+            listener=listener,
+            timestamp=T0 + timedelta(minutes=minutes),
+            context={},
+            predictions=[Prediction(track=minutes, confidence=0.5, was_shown=True)],
+        )
+        for listener, minutes in [(1, 30), (2, 10), (1, 20)]
+    ]
+    for log in logs:
+        event_store.write_prediction_log(log)
+    assert [log.predictions[0].track for log in event_store.iter_prediction_logs()] == [10, 20, 30]
+    since = T0 + timedelta(minutes=15)
+    assert [log.listener for log in event_store.iter_prediction_logs(since=since)] == [1, 1]
+
+
 def test_export_listener_has_only_their_records(event_store: EventStore) -> None:
     mine = _event(1, 0)
     event_store.write_events([mine, _event(2, 0)])

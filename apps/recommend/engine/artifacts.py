@@ -88,7 +88,7 @@ def save_engine(
     }
     meta_bytes = json.dumps(_jsonable(metadata)).encode()
     buf = io.BytesIO()
-    np.savez(buf, allow_pickle=False, **arrays)  # type: ignore[arg-type]
+    np.savez(buf, allow_pickle=False, **arrays)
     payload = buf.getvalue()
     digest = hashlib.sha256(meta_bytes)
     digest.update(payload)
@@ -110,7 +110,7 @@ def save_engine(
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -63,7 +64,9 @@ def bench_contexts(dataset: Dataset, n: int, seed: int = 1) -> list[Context]:
     return out
 
 
-def latency_ms(fn: Callable[[Context], object], contexts: Sequence[Context], repeats: int) -> dict[str, float]:
+def latency_ms(
+    fn: Callable[[Context], object], contexts: Sequence[Context], repeats: int
+) -> dict[str, float]:
     for c in contexts[:20]:  # warm-up
         fn(c)
     times = []
@@ -96,7 +99,7 @@ def _serve(path: str, contexts_path: str, repeats: int) -> None:
         for c in json.loads(Path(contexts_path).read_text())
     ]
     lat = latency_ms(lambda c: engine.recommend(c, 10), contexts, repeats)
-    print(
+    sys.stdout.write(
         json.dumps(
             {
                 "rss_before_mb": round(before, 1),
@@ -108,6 +111,7 @@ def _serve(path: str, contexts_path: str, repeats: int) -> None:
                 "rss_end_mb": round(rss_mb(), 1),
             }
         )
+        + "\n"
     )
 
 
@@ -132,7 +136,9 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], object] = print
     from apps.recommend.engine.synthetic import generate
 
     t0 = time.perf_counter()
-    dataset = generate(n_tracks=args.tracks, n_interactions=args.interactions, seed=args.seed).dataset
+    dataset = generate(
+        n_tracks=args.tracks, n_interactions=args.interactions, seed=args.seed
+    ).dataset
     out(
         f"dataset: {dataset.n_tracks:,} tracks, {dataset.n_interactions:,} interactions, "
         f"{dataset.n_listeners:,} listeners (generated in {time.perf_counter() - t0:.1f} s)"
@@ -140,7 +146,11 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], object] = print
     cfg = HybridConfig(seed=args.seed)
     if args.epochs is not None:
         cfg.epochs = args.epochs
-    cfg.progress = lambda e, n, loss: out(f"  model epoch {e}/{n} loss {loss:.4f}")
+
+    def progress(epoch: int, epochs: int, loss: float) -> None:
+        out(f"  model epoch {epoch}/{epochs} loss {loss:.4f}")
+
+    cfg.progress = progress
     t0 = time.perf_counter()
     engine = build_engine(dataset, hybrid=cfg)
     total = time.perf_counter() - t0
@@ -153,7 +163,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], object] = print
     out(f"recommend (in training process, 50-song history, top 10, uncached) ms: {lat}")
     per = {}
     for p in engine.ensemble.predictors:
-        per[p.name] = latency_ms(lambda c, p=p: p.score(c), contexts, min(args.repeats, 200))["p50"]
+        score = cast(Callable[[Context], object], p.score)
+        per[p.name] = latency_ms(score, contexts, min(args.repeats, 200))["p50"]
     out(f"per-predictor score p50 ms: {per}")
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -162,19 +173,33 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], object] = print
         ctx_path.write_text(
             json.dumps(
                 [
-                    {"history": c.history.tolist(), "age": c.age, "gender": c.gender,
-                     "country": c.country, "occupation": c.occupation}  # fmt: skip
+                    {
+                        "history": c.history.tolist(),
+                        "age": c.age,
+                        "gender": c.gender,
+                        "country": c.country,
+                        "occupation": c.occupation,
+                    }
                     for c in contexts
                 ]
             )
         )
         t0 = time.perf_counter()
         save_engine(engine, path)
-        out(f"bundle: {path.stat().st_size / 2**20:.1f} MiB written in {time.perf_counter() - t0:.1f} s")
-        del engine, dataset
-        proc = subprocess.run(
-            [sys.executable, "-m", "apps.recommend.engine.bench", "--serve-only", str(path),
-             "--contexts", str(ctx_path), "--repeats", str(args.repeats)],  # fmt: skip
+        size_mb = path.stat().st_size / 2**20
+        out(f"bundle: {size_mb:.1f} MiB written in {time.perf_counter() - t0:.1f} s")
+        proc = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "apps.recommend.engine.bench",
+                "--serve-only",
+                str(path),
+                "--contexts",
+                str(ctx_path),
+                "--repeats",
+                str(args.repeats),
+            ],
             capture_output=True,
             text=True,
             check=False,

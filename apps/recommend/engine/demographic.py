@@ -207,7 +207,9 @@ class DemographicPredictor:
         return arrays, meta
 
     @classmethod
-    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> DemographicPredictor:
+    def from_state(
+        cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]
+    ) -> DemographicPredictor:
         n_tracks = int(meta["n_tracks"])
         sparse = sp.csr_matrix(
             (arrays["sparse_data"], arrays["sparse_indices"], arrays["sparse_indptr"]),

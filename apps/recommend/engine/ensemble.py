@@ -72,7 +72,7 @@ class Calibrator:
         ws = [float(len(b)) for b in bins if len(b)]
         # pool adjacent violators
         blocks: list[list[float]] = []  # [y, weight, n_points]
-        for y, w in zip(ys, ws):
+        for y, w in zip(ys, ws, strict=True):
             blocks.append([y, w, 1])
             while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
                 y2, w2, n2 = blocks.pop()
@@ -118,7 +118,7 @@ def _zscore(scores: np.ndarray) -> np.ndarray:
     if not finite.all():
         s = np.where(finite, s, np.float32(np.nan))
         mean, std = float(np.nanmean(s)), float(np.nanstd(s))
-        s = np.nan_to_num(s, nan=np.float32(mean - 10 * (std or 1.0)))
+        s = np.nan_to_num(s, nan=float(mean - 10 * (std or 1.0)))
     else:
         mean, std = float(s.mean()), float(s.std())
     if std <= 1e-12:
@@ -152,7 +152,9 @@ class Ensemble:
         answers = [(p, p.score(context)) for p in self.predictors]
         return self._rank(context, answers, n)
 
-    def recommend_many(self, contexts: Sequence[Context], n: int = 10) -> list[list[Recommendation]]:
+    def recommend_many(
+        self, contexts: Sequence[Context], n: int = 10
+    ) -> list[list[Recommendation]]:
         """Several contexts at once; predictors with ``score_many`` score them in one pass."""
         per_predictor: list[list[Scores]] = []
         for p in self.predictors:
@@ -183,10 +185,16 @@ class Ensemble:
             confs.append(float(ans.confidence))
             used.append(p)
         if not zs:  # nobody speaks: the catalogue prior
-            names, zs, weights, confs, used = [PRIOR], [_zscore(self.catalog.prior)], [1.0], [0.0], [None]
+            names, zs, weights, confs, used = (
+                [PRIOR],
+                [_zscore(self.catalog.prior)],
+                [1.0],
+                [0.0],
+                [None],
+            )
         wn = np.asarray(weights, dtype=np.float64) / sum(weights)
         blended = np.zeros(self.n_tracks, dtype=np.float32)
-        for w, z in zip(wn, zs):
+        for w, z in zip(wn, zs, strict=True):
             blended += np.float32(w) * z
         hist = history_of(context)
         hist = hist[(hist >= 0) & (hist < self.n_tracks)]
@@ -195,19 +203,19 @@ class Ensemble:
         mean_conf = float(np.dot(wn, confs))
         recs: list[Recommendation] = []
         for i in top:
-            contrib = np.array([w * max(float(z[i]), 0.0) for w, z in zip(wn, zs)])
+            contrib = np.array([w * max(float(z[i]), 0.0) for w, z in zip(wn, zs, strict=True)])
             shares = contrib / contrib.sum() if contrib.sum() > 0 else wn
             lead = int(np.argmax(shares))
             reason, because = self._explain(used[lead], context, int(i))
-            z = float(blended[i])
-            raw = mean_conf / (1.0 + math.exp(-(z - self.z0) / self.tau))
+            z_i = float(blended[i])
+            raw = mean_conf / (1.0 + math.exp(-(z_i - self.z0) / self.tau))
             recs.append(
                 Recommendation(
                     track=int(i),
-                    score=z,
+                    score=z_i,
                     confidence=float(self.calibrator(raw)),
                     reason=reason,
-                    shares={nm: round(float(s), 4) for nm, s in zip(names, shares)},
+                    shares={nm: round(float(s), 4) for nm, s in zip(names, shares, strict=True)},
                     because=because,
                 )
             )

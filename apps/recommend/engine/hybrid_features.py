@@ -178,7 +178,11 @@ class DemographicVocab:
         out = np.zeros((n, 4), dtype=np.int64)
         out[:, 0] = age_bands(lf.age) + 1
         for col, (values, voc) in enumerate(
-            ((lf.gender, self.gender), (lf.country, self.country), (lf.occupation, self.occupation)),
+            (
+                (lf.gender, self.gender),
+                (lf.country, self.country),
+                (lf.occupation, self.occupation),
+            ),
             start=1,
         ):
             out[:, col] = [voc.get(norm_str(v), 0) for v in values]

@@ -6,13 +6,15 @@ Training samples are "leave-K-out": each listener's interactions are shuffled ev
 cut into chunks of ``targets_per_sample``; a chunk is the set of targets and the rest of the
 history is the input. Every interaction is a target once per epoch (listeners with more than
 ``max_user_items`` contribute a random subset). A batch holds whole listeners, so each
-history is summed once and every sample's input is that sum minus its own chunk. The loss is a sampled softmax over all targets in the batch (in-batch negatives), with
-the log of each item's sampling probability subtracted from its logit (logQ correction) so
-that popular items are not over-penalised for appearing as negatives more often.
+history is summed once and every sample's input is that sum minus its own chunk.
+
+The loss is a sampled softmax over all targets in the batch (in-batch negatives), with the
+log of each item's sampling probability subtracted from its logit (logQ correction) so that
+popular items are not over-penalised for appearing as negatives more often.
 
 The listener tower mean-pools the *input embeddings* of the history items (id + artist + main
 genre rows of the shared table) rather than running the track tower on each of them: this is
-what keeps an epoch over 2.4 M interactions within seconds on two CPU cores.
+what keeps an epoch over 2.4 M interactions at about 40 s on two CPU cores.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import torch
@@ -61,7 +63,7 @@ class TwoTower(nn.Module):
         )
         self.demo = nn.ModuleList([nn.Embedding(n, cfg.demo_dim) for n in demo_sizes])
         for emb in self.demo:
-            nn.init.normal_(emb.weight, std=cfg.init_std)
+            nn.init.normal_(cast(nn.Embedding, emb).weight, std=cfg.init_std)
         self.listener_mlp = nn.Sequential(
             nn.Linear(d + 4 * cfg.demo_dim + 1, cfg.hidden),
             nn.ReLU(),
@@ -87,9 +89,7 @@ class TwoTower(nn.Module):
         parts.append(torch.log1p(hist_len.to(pooled.dtype)).unsqueeze(1) / 4.0)
         return F.normalize(self.listener_mlp(torch.cat(parts, dim=1)), dim=1)
 
-    def listener_forward(
-        self, hist_rows: torch.Tensor, demo: torch.Tensor
-    ) -> torch.Tensor:
+    def listener_forward(self, hist_rows: torch.Tensor, demo: torch.Tensor) -> torch.Tensor:
         """One listener from its history's table rows (L, HIST_WIDTH): the reference forward."""
         if len(hist_rows):
             pooled = self.table[hist_rows].sum(1).mean(0, keepdim=True)
@@ -259,7 +259,7 @@ def _export(
     for s in range(0, n, 16384):
         sl = slice(s, min(n, s + 16384))
 
-        def t(a: np.ndarray) -> torch.Tensor:
+        def t(a: np.ndarray, sl: slice = sl) -> torch.Tensor:
             return torch.from_numpy(np.ascontiguousarray(a[sl])).to(device)
 
         bag = (model.table[t(enc.tower_idx)] * t(enc.tower_w).unsqueeze(2)).sum(1)
@@ -272,7 +272,10 @@ def _export(
     return Exported(
         track_vectors=np.concatenate(vecs).astype(np.float32),
         hist_table=hist_table,
-        demo_tables=[e.weight.detach().cpu().numpy().astype(np.float32) for e in model.demo],  # type: ignore[union-attr]
+        demo_tables=[
+            cast(nn.Embedding, e).weight.detach().cpu().numpy().astype(np.float32)
+            for e in model.demo
+        ],
         w1=lin1.weight.detach().cpu().numpy().astype(np.float32),
         b1=lin1.bias.detach().cpu().numpy().astype(np.float32),
         w2=lin2.weight.detach().cpu().numpy().astype(np.float32),

@@ -138,7 +138,9 @@ class HybridPredictor:
             pooled = self.hist_table[hist].mean(axis=0, dtype=np.float32)
         else:
             pooled = np.zeros(self.hist_table.shape[1], dtype=np.float32)
-        demo = self.vocab.encode_one(context.age, context.gender, context.country, context.occupation)
+        demo = self.vocab.encode_one(
+            context.age, context.gender, context.country, context.occupation
+        )
         parts = [pooled] + [tbl[demo[j]] for j, tbl in enumerate(self.demo_tables)]
         parts.append(np.array([np.log1p(len(hist)) / 4.0], dtype=np.float32))
         x = np.concatenate(parts).astype(np.float32)

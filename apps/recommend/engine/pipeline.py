@@ -21,7 +21,6 @@ from apps.recommend.engine.model import HybridConfig, HybridPredictor
 from apps.recommend.engine.popularity import DEFAULT_HALF_LIFE_S, PopularityPredictor
 from apps.recommend.engine.similar import SimilarTracks
 
-
 #: Offline-quality factors until the evaluation refreshes them (from recall@10 on synthetic data:
 #: the model is about twice as good as demographic and popularity).
 DEFAULT_QUALITY: dict[str, float] = {

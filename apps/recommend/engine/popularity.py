@@ -57,7 +57,7 @@ class PopularityPredictor:
             lf = dataset.listeners
             bands = age_bands(lf.age)
             genders = np.array([norm_str(g) for g in lf.gender], dtype=object)
-            key = np.array([f"{b}|{g}" for b, g in zip(bands, genders)], dtype=object)
+            key = np.array([f"{b}|{g}" for b, g in zip(bands, genders, strict=True)], dtype=object)
             ukeys, inverse = np.unique(key, return_inverse=True)
             per_row = inverse[dataset.user]
             for gi, k in enumerate(ukeys):
@@ -106,7 +106,7 @@ class PopularityPredictor:
         return Scores(scores=np.log(take(vec, candidates) + np.float32(1e-12)), confidence=conf)
 
     def explain(self, context: Context, track: int) -> str:
-        """"Trending this week" when recent interactions, not the prior, carry this track."""
+        """ "Trending this week" when recent interactions, not the prior, carry this track."""
         scale = self._scale(context)
         recent = scale * float(self.decayed[track])
         from_prior = self.prior_strength * float(self.prior[track])

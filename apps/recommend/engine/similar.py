@@ -168,4 +168,7 @@ class SimilarTracks:
     def from_state(
         cls, arrays: dict[str, np.ndarray], meta: dict[str, Any], model: HybridPredictor | None
     ) -> SimilarTracks:
-        return cls(model=model, **meta, **arrays)
+        predictor = cls(model=model)
+        for key, value in {**meta, **arrays}.items():
+            setattr(predictor, key, value)
+        return predictor

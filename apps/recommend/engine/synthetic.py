@@ -67,7 +67,7 @@ def generate(spec: SyntheticSpec | None = None, **overrides: object) -> Syntheti
     """Generate a dataset; keyword overrides replace fields of ``spec``."""
     base = spec or SyntheticSpec()
     if overrides:
-        base = SyntheticSpec(**{**base.__dict__, **overrides})  # type: ignore[arg-type]
+        base = SyntheticSpec(**{**base.__dict__, **overrides})
     s = base
     rng = np.random.default_rng(s.seed)
     n_tracks = s.n_tracks
@@ -81,8 +81,13 @@ def generate(spec: SyntheticSpec | None = None, **overrides: object) -> Syntheti
     album = (np.arange(n_tracks) // s.tracks_per_album).astype(np.int64)
     genre = artist_genre[artist]
     second = np.where(rng.random(n_tracks) < 0.3, rng.integers(0, s.n_genres, n_tracks), -1)
-    genres = [[int(g)] if b < 0 or b == g else [int(g), int(b)] for g, b in zip(genre, second)]
-    tag_ids = genre[:, None] * TAG_POOL_PER_GENRE + rng.integers(0, TAG_POOL_PER_GENRE, (n_tracks, 2))
+    genres = [
+        [int(g)] if b < 0 or b == g else [int(g), int(b)]
+        for g, b in zip(genre, second, strict=True)
+    ]
+    tag_ids = genre[:, None] * TAG_POOL_PER_GENRE + rng.integers(
+        0, TAG_POOL_PER_GENRE, (n_tracks, 2)
+    )
     tags = [[f"tag{a}", f"tag{b}"] for a, b in tag_ids.tolist()]
     genre_year = rng.integers(1970, 2020, s.n_genres)
     year = np.clip(genre_year[genre] + rng.normal(0, 6, n_tracks), 1950, 2024).astype(np.int32)

@@ -13,8 +13,9 @@ from tests.recommend.engine.planted import co_listening
 
 def small_config(**overrides: object) -> HybridConfig:
     cfg = HybridConfig(
-        dim=32, out_dim=32, hidden=64, epochs=10, batch_samples=32, lr_sparse=0.03, n_tag_buckets=256,
-        min_interactions=100, min_listeners=10, support_full=2_000, threads=1, seed=0,
+        dim=32, out_dim=32, hidden=64, epochs=10, batch_samples=32, lr_sparse=0.03,
+        n_tag_buckets=256, min_interactions=100, min_listeners=10, support_full=2_000,
+        threads=1, seed=0,
     )  # fmt: skip
     for k, v in overrides.items():
         setattr(cfg, k, v)

@@ -26,7 +26,9 @@ def make_dataset(
         user=np.asarray(users, dtype=np.int64),
         item=np.asarray(items, dtype=np.int64),
         weight=np.ones(n, dtype=np.float32),
-        timestamp=np.asarray(timestamps if timestamps is not None else np.zeros(n), dtype=np.float64),
+        timestamp=np.asarray(
+            timestamps if timestamps is not None else np.zeros(n), dtype=np.float64
+        ),
         listeners=listeners,
         tracks=tracks,
     )

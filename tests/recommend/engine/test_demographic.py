@@ -23,10 +23,15 @@ def _planted() -> tuple[DemographicPredictor, int]:
     users, items = [], []
     for u in range(n):
         fav = GROUP_FAVOURITE if u < n_group else GLOBAL_FAVOURITE
-        picks = [fav, *rng.choice([i for i in range(n_tracks) if i not in (5, 7)], 3, replace=False)]
+        picks = [
+            fav,
+            *rng.choice([i for i in range(n_tracks) if i not in (5, 7)], 3, replace=False),
+        ]
         users += [u] * len(picks)
         items += [int(i) for i in picks]
-    return DemographicPredictor().fit(make_dataset(users, items, n, n_tracks, listeners=lf)), n_tracks
+    return DemographicPredictor().fit(
+        make_dataset(users, items, n, n_tracks, listeners=lf)
+    ), n_tracks
 
 
 def test_group_favourite_wins_for_a_new_member_of_the_group() -> None:

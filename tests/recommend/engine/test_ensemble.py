@@ -130,7 +130,7 @@ def test_recommend_many_matches_recommend(engine: Engine, synthetic: SyntheticDa
 
     many = engine.recommend_many(contexts, 5)
 
-    for ctx, got in zip(contexts, many):
+    for ctx, got in zip(contexts, many, strict=True):
         want = engine.recommend(ctx, 5)
         assert [r.track for r in got] == [r.track for r in want]
         np.testing.assert_allclose([r.score for r in got], [r.score for r in want], rtol=1e-5)

@@ -34,6 +34,9 @@ def test_as_a_predictor_it_trusts_short_histories_more(
     short = similar.score(Context(history=np.array([A])))
     long = similar.score(Context(history=np.arange(3, 43)))
 
-    assert int(np.argmax(np.where(np.arange(len(short.scores)) == A, -np.inf, short.scores))) in (B, C)
+    assert int(np.argmax(np.where(np.arange(len(short.scores)) == A, -np.inf, short.scores))) in (
+        B,
+        C,
+    )
     assert short.confidence > long.confidence > 0
     assert similar.score(Context()).confidence == 0.0
