@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
     from apps.accounts.models import Listener
 
+# Shared fixtures that live in their own modules (a planted catalog with genre fans ...).
+pytest_plugins = ["tests.recommend.fixtures"]
+
 CHROMIUM = Path("/usr/bin/chromium")
 SHARED_DATA = Path(settings.EVALUATION_DATA_DIR)
 

@@ -152,8 +152,10 @@ class EventStore(Protocol):
 
     def prediction_logs_for(self, listener_id: int) -> list[PredictionLogEntry]: ...
 
-    def iter_prediction_logs(self, *, since: datetime | None = None) -> Iterator[PredictionLogEntry]:
-        """All prediction logs (``timestamp >= since``), oldest first: online quality reads these."""
+    def iter_prediction_logs(
+        self, *, since: datetime | None = None
+    ) -> Iterator[PredictionLogEntry]:
+        """All prediction logs (``timestamp >= since``), oldest first (for online quality)."""
         ...
 
     def export_listener(self, listener_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -285,7 +287,9 @@ class SqlEventStore:
         rows = PredictionLog.objects.filter(listener_id=listener_id).order_by("timestamp", "log_id")
         return [self._log(row) for row in rows]
 
-    def iter_prediction_logs(self, *, since: datetime | None = None) -> Iterator[PredictionLogEntry]:
+    def iter_prediction_logs(
+        self, *, since: datetime | None = None
+    ) -> Iterator[PredictionLogEntry]:
         from apps.history.models import PredictionLog
 
         rows = PredictionLog.objects.order_by("timestamp", "log_id")
@@ -460,7 +464,9 @@ class MongoEventStore:
         )
         return [self._log(doc) for doc in cursor]
 
-    def iter_prediction_logs(self, *, since: datetime | None = None) -> Iterator[PredictionLogEntry]:
+    def iter_prediction_logs(
+        self, *, since: datetime | None = None
+    ) -> Iterator[PredictionLogEntry]:
         query = {} if since is None else {"timestamp": {"$gte": _bson_time(since)}}
         for doc in self.predictions.find(query).sort([("timestamp", 1), ("_id", 1)]):
             yield self._log(doc)

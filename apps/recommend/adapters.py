@@ -17,7 +17,7 @@ import numpy as np
 
 from apps.accounts.models import Listener
 from apps.catalog.models import Track
-from apps.history.eventstore import get_event_store
+from apps.history.eventstore import Event, get_event_store
 from apps.history.models import EventType, HistoryEntry
 from apps.recommend.engine.dataset import (
     AUDIO_FEATURES,
@@ -118,7 +118,9 @@ def _listener_features(listeners: list[Listener]) -> ListenerFeatures:
 
 def build_dataset(catalog: Catalog) -> Dataset:
     """Interactions of every listener with demographics, from history and the event store."""
-    listeners = list(Listener.objects.filter(demographics_completed_at__isnull=False).order_by("id"))
+    listeners = list(
+        Listener.objects.filter(demographics_completed_at__isnull=False).order_by("id")
+    )
     listener_position = {listener.id: i for i, listener in enumerate(listeners)}
     track_position = {int(track_id): i for i, track_id in enumerate(catalog.track_ids)}
     weights: dict[tuple[int, int], float] = {}
@@ -154,12 +156,12 @@ def build_dataset(catalog: Catalog) -> Dataset:
     )
 
 
-def _taste_events() -> Iterable[object]:
+def _taste_events() -> Iterable[Event]:
     """Likes and plays from the event store; an unreachable store means "history only"."""
     store = get_event_store()
     try:
         yield from store.iter_events(types=[EventType.LIKE, EventType.PLAY])
-    except Exception:  # noqa: BLE001 - training on history alone beats not training
+    except Exception:
         logger.warning("event store unreachable: training on history only", exc_info=True)
 
 
@@ -175,7 +177,9 @@ def dataset_fingerprint(dataset: Dataset) -> str:
     return digest.hexdigest()[:32]
 
 
-def context_for(listener: Listener, history_track_ids: list[int], track_position: dict[int, int]) -> Context:
+def context_for(
+    listener: Listener, history_track_ids: list[int], track_position: dict[int, int]
+) -> Context:
     """The engine's view of one listener now: demographics and history positions, oldest first."""
     positions = [track_position[t] for t in history_track_ids if t in track_position]
     return Context(

@@ -117,7 +117,9 @@ class RecommendationsBatchApi(APIView):
     permission_classes = [HasDemographics]
 
     class InputSerializer(serializers.Serializer):
-        contexts = ContextInputSerializer(many=True, max_length=MAX_BATCH_CONTEXTS, min_length=1)
+        contexts = serializers.ListField(
+            child=ContextInputSerializer(), min_length=1, max_length=MAX_BATCH_CONTEXTS
+        )
         n = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, default=DEFAULT_COUNT)
 
     class OutputSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from django.db import transaction
@@ -37,7 +38,9 @@ class SeedResult:
 def demo_listeners_seed(*, count: int, seed: int = 0) -> SeedResult:
     rng = np.random.default_rng(seed)
     by_genre: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    rows = Track.objects.filter(genre_top__isnull=False).values_list("id", "genre_top_id", "listens")
+    rows = Track.objects.filter(genre_top__isnull=False).values_list(
+        "id", "genre_top_id", "listens"
+    )
     for track_id, genre_id, listens in rows.iterator(chunk_size=20_000):
         by_genre[genre_id].append((track_id, listens))
     genres = [g for g, tracks in by_genre.items() if len(tracks) >= MIN_GENRE_TRACKS]
@@ -83,7 +86,7 @@ def demo_listeners_seed(*, count: int, seed: int = 0) -> SeedResult:
     # added_at is auto_now_add; spread adds over the last 30 days so time decay has a shape.
     offsets = rng.uniform(0, 30 * 86_400, len(entries))
     for entry, offset in zip(entries, offsets, strict=True):
-        entry.added_at = now - timezone.timedelta(seconds=float(offset))
+        entry.added_at = now - timedelta(seconds=float(offset))
     HistoryEntry.objects.bulk_update(entries, ["added_at"], batch_size=5_000)
     Listener.objects.filter(is_synthetic=True).update(history_version=F("history_version") + 1)
     return SeedResult(count, len(entries), len(genres))

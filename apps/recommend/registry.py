@@ -115,7 +115,7 @@ def get_engine() -> ServingEngine:
         _state["engine"] = _refresh(_state["engine"])
         _state["checked_at"] = time.monotonic()
         _state["model_dir"] = settings.MODEL_DIR
-        return _state["engine"]  # type: ignore[no-any-return]
+        return _state["engine"]
 
 
 def reset() -> None:
@@ -188,5 +188,7 @@ def serve_bundle(bundle: Any, version: str) -> ServingEngine:
     """Serve ``bundle`` in this process until the next re-check (benchmarks, tests)."""
     engine = ServingEngine(version=version, bundle=bundle)
     with _lock:
-        _state.update(engine=engine, checked_at=time.monotonic() + 10**9, model_dir=settings.MODEL_DIR)
+        _state.update(
+            engine=engine, checked_at=time.monotonic() + 10**9, model_dir=settings.MODEL_DIR
+        )
     return engine

@@ -148,7 +148,7 @@ def prediction_log_shown(
     )
     try:
         get_event_store().write_prediction_log(log)
-    except Exception:  # noqa: BLE001 - logging predictions is never worth a failed page
+    except Exception:
         logger.warning("prediction log not stored", exc_info=True)
         return ""
     recommendations.recommendation_id = log.log_id
@@ -164,7 +164,7 @@ def tracks_by_id(track_ids: list[int]) -> dict[int, Track]:
 def _cache_get(key: str) -> list[dict[str, Any]] | None:
     try:
         value: list[dict[str, Any]] | None = cache.get(key)
-    except Exception:  # noqa: BLE001 - a cache outage means "compute it"
+    except Exception:
         logger.warning("recommendation cache unavailable", exc_info=True)
         return None
     return value
@@ -173,5 +173,5 @@ def _cache_get(key: str) -> list[dict[str, Any]] | None:
 def _cache_set(key: str, value: list[dict[str, Any]]) -> None:
     try:
         cache.set(key, value, timeout=RECOMMENDATION_CACHE_SECONDS)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.warning("recommendation cache unavailable", exc_info=True)

@@ -42,7 +42,9 @@ def untrained_bundle() -> EngineBundle:
     return _fit(catalog, dataset, measure=False)
 
 
-def _fit(catalog: Catalog, dataset: Dataset, *, measure: bool = True, seed: int = 0) -> EngineBundle:
+def _fit(
+    catalog: Catalog, dataset: Dataset, *, measure: bool = True, seed: int = 0
+) -> EngineBundle:
     bundle = EngineBundle(seed=seed, measure_quality=measure)
     bundle.fit(dataset)
     bundle.titles = [
@@ -146,7 +148,10 @@ def model_refresh() -> TrainingResult:
         if latest.data_fingerprint == fingerprint:
             return TrainingResult(latest, skipped="no new data")
         bundle = load_bundle(settings.MODEL_DIR / latest.filename)
-        if len(bundle.track_ids) != dataset.n_tracks or (bundle.track_ids != dataset.track_ids).any():
+        if (
+            len(bundle.track_ids) != dataset.n_tracks
+            or (bundle.track_ids != dataset.track_ids).any()
+        ):
             return TrainingResult(None, skipped="the catalog changed: a full training is needed")
         started = time.perf_counter()
         for name in REFRESHED_PREDICTORS:

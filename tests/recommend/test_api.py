@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from apps.accounts.models import Listener
 from apps.history.eventstore import get_event_store
 from tests.factories import make_listener
-from tests.recommend.conftest import PlantedCatalog, give_history
+from tests.recommend.fixtures import PlantedCatalog, give_history
 
 
 @pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_adding_a_recommendation_marks_it_selected(
     pick = body["results"][0]
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[attr-defined]
         added = api.post(
-        "/api/history",
+            "/api/history",
             {
                 "track_id": pick["track_id"],
                 "was_recommended": True,

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from apps.accounts.models import Listener
 from apps.history.models import HISTORY_LIMIT
 from apps.recommend.training import model_train
-from tests.recommend.conftest import PlantedCatalog
+from tests.recommend.fixtures import PlantedCatalog
 
 
 @pytest.mark.django_db

@@ -33,7 +33,7 @@ def test_hit_rates_become_bounded_multipliers() -> None:
         store.write_prediction_log(_log("popularity", selected=i % 10 == 0))  # 10% taken
     result = predictor_quality_refresh()
     assert result["itemitem"] > 1.0 > result["popularity"]
-    assert 0.5 <= result["popularity"] and result["itemitem"] <= 1.5
+    assert result["popularity"] >= 0.5 and result["itemitem"] <= 1.5
     stored = PredictorQuality.objects.get(predictor="popularity")
     assert stored.shown == MIN_SHOWN * 2
     assert stored.selected == MIN_SHOWN * 2 // 10

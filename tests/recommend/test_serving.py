@@ -17,7 +17,7 @@ from apps.recommend.models import ModelVersion
 from apps.recommend.services import _cache_key, recommendations_for
 from apps.recommend.training import model_train
 from tests.factories import make_artist, make_listener, make_track
-from tests.recommend.conftest import PlantedCatalog, give_history
+from tests.recommend.fixtures import PlantedCatalog, give_history
 
 
 @pytest.mark.django_db
@@ -121,9 +121,7 @@ def test_cache_is_used_and_dropped_on_add_and_demographics_change(
 
 
 @pytest.mark.django_db
-def test_adding_a_song_changes_the_card(
-    genre_fans: list[Listener], client: Client
-) -> None:
+def test_adding_a_song_changes_the_card(genre_fans: list[Listener], client: Client) -> None:
     from tests.conftest import login_listener
 
     model_train()
@@ -137,4 +135,4 @@ def test_adding_a_song_changes_the_card(
     assert response.status_code == 200
     second = client.get("/recommendations/card")
     assert second.content != first.content
-    assert f"/tracks/{top_id}\"".encode() not in second.content
+    assert f'/tracks/{top_id}"'.encode() not in second.content

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_listener'),
+        ("accounts", "0001_listener"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='listener',
-            name='is_synthetic',
-            field=models.BooleanField(default=False, help_text='created by seed_demo_listeners for demonstrations'),
+            model_name="listener",
+            name="is_synthetic",
+            field=models.BooleanField(
+                default=False, help_text="created by seed_demo_listeners for demonstrations"
+            ),
         ),
     ]

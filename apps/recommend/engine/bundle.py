@@ -126,7 +126,7 @@ class EngineBundle:
             t0 = time.perf_counter()
             predictor.fit(fit_on)
             timings[name] = round(time.perf_counter() - t0, 3)
-        self.quality = {name: 1.0 for name in self.predictors}
+        self.quality = dict.fromkeys(self.predictors, 1.0)
         if validation is not None:
             self._measure(validation[1], validation[2])
         self.metadata.update(
@@ -159,7 +159,9 @@ class EngineBundle:
         for context, target in zip(contexts, targets, strict=True):
             blended, _, _ = self._blend(context)
             blended[history_of(context)] = -np.inf
-            top = np.argpartition(-blended, 10)[:10] if len(blended) > 10 else np.arange(len(blended))
+            top = (
+                np.argpartition(-blended, 10)[:10] if len(blended) > 10 else np.arange(len(blended))
+            )
             raw.extend(float(blended[t]) for t in top)
             hits.extend(1.0 if t in set(target.tolist()) else 0.0 for t in top)
         self.calibration_x, self.calibration_y = _monotone_bins(np.array(raw), np.array(hits))
@@ -255,7 +257,7 @@ class EngineBundle:
         return "Popular on FMA"
 
     def similar(self, track: int, n: int = 10) -> list[Recommendation]:
-        """"More like this": item-item neighbours blended with the model's vector neighbours."""
+        """ "More like this": item-item neighbours blended with the model's vector neighbours."""
         scores = np.zeros(len(self.track_ids), dtype=np.float32)
         used: dict[str, float] = {}
         itemitem = self.predictors.get("itemitem")
@@ -316,9 +318,11 @@ class EngineBundle:
             "predictors": predictors_meta,
             "seed": self.seed,
         }
-        arrays["bundle.meta"] = np.frombuffer(json.dumps(meta, default=_json).encode(), dtype=np.uint8)
+        arrays["bundle.meta"] = np.frombuffer(
+            json.dumps(meta, default=_json).encode(), dtype=np.uint8
+        )
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]
         payload = buffer.getvalue()
         digest = hashlib.sha256(payload).hexdigest()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -349,7 +353,7 @@ def load_bundle(path: Path) -> EngineBundle:
         with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
         meta = json.loads(arrays.pop("bundle.meta").tobytes().decode())
-    except Exception as exc:  # noqa: BLE001 - any parse failure means "not a bundle"
+    except Exception as exc:
         raise BundleError(f"{path.name}: not a readable bundle ({exc})") from exc
     if meta.get("format_version") != FORMAT_VERSION:
         raise BundleError(f"{path.name}: format {meta.get('format_version')} != {FORMAT_VERSION}")
@@ -413,7 +417,9 @@ def _capped_top(scores: np.ndarray, artist: np.ndarray, n: int) -> list[int]:
     if len(scores) == 0 or n <= 0:
         return []
     pool = min(len(scores), max(n * 8, n + 100))
-    top = np.argpartition(-scores, pool - 1)[:pool] if pool < len(scores) else np.arange(len(scores))
+    top = (
+        np.argpartition(-scores, pool - 1)[:pool] if pool < len(scores) else np.arange(len(scores))
+    )
     top = top[np.argsort(-scores[top], kind="stable")]
     chosen: list[int] = []
     block_counts: dict[int, int] = {}

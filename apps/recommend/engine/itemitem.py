@@ -164,7 +164,7 @@ class ItemItemPredictor:
     tune_share: float = 0.2  # share of eligible listeners used for validation
     tune_max_listeners: int = 2_000
     tune_holdout: float = 0.2  # share of a validation listener's items held out
-    tune_max_items: int = 4_000
+    tune_max_items: int = 2_500
     seed: int = 0
     history_scale: float = 5.0  # active history items for 63% of the history factor
     support_half: float = 2_000.0  # training interactions at which data support is 0.5
@@ -372,7 +372,7 @@ class ItemItemPredictor:
         scores = self._base.copy()
         if len(rows):
             _, cols, vals = self._gather(rows)
-            scores += np.bincount(cols, weights=vals, minlength=self.n_tracks).astype(np.float32)
+            np.add.at(scores, cols, vals)  # unbuffered: repeated columns accumulate
         return Scores(scores=take(scores, candidates), confidence=self.confidence(len(rows)))
 
     def confidence(self, n_active_history: int) -> float:

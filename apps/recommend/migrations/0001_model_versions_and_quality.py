@@ -4,48 +4,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='PredictorQuality',
+            name="PredictorQuality",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('predictor', models.CharField(max_length=64, unique=True)),
-                ('quality', models.FloatField(default=1.0)),
-                ('shown', models.PositiveIntegerField(default=0)),
-                ('selected', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("predictor", models.CharField(max_length=64, unique=True)),
+                ("quality", models.FloatField(default=1.0)),
+                ("shown", models.PositiveIntegerField(default=0)),
+                ("selected", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'predictor qualities',
-                'ordering': ['predictor'],
+                "verbose_name_plural": "predictor qualities",
+                "ordering": ["predictor"],
             },
         ),
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=64, unique=True)),
-                ('kind', models.CharField(choices=[('full', 'Full training'), ('refresh', 'Popularity/demographic refresh')], default='full', max_length=16)),
-                ('status', models.CharField(choices=[('training', 'Training'), ('ready', 'Ready'), ('failed', 'Failed'), ('rejected', 'Rejected (could not be loaded)')], default='training', max_length=16)),
-                ('filename', models.CharField(blank=True, help_text='relative to MODEL_DIR', max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('data_fingerprint', models.CharField(blank=True, max_length=64)),
-                ('n_listeners', models.PositiveIntegerField(default=0)),
-                ('n_tracks', models.PositiveIntegerField(default=0)),
-                ('n_interactions', models.PositiveIntegerField(default=0)),
-                ('training_seconds', models.FloatField(default=0)),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=64, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("full", "Full training"),
+                            ("refresh", "Popularity/demographic refresh"),
+                        ],
+                        default="full",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("training", "Training"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                            ("rejected", "Rejected (could not be loaded)"),
+                        ],
+                        default="training",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "filename",
+                    models.CharField(blank=True, help_text="relative to MODEL_DIR", max_length=255),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("data_fingerprint", models.CharField(blank=True, max_length=64)),
+                ("n_listeners", models.PositiveIntegerField(default=0)),
+                ("n_tracks", models.PositiveIntegerField(default=0)),
+                ("n_interactions", models.PositiveIntegerField(default=0)),
+                ("training_seconds", models.FloatField(default=0)),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['status', '-created_at'], name='modelversion_ready_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["status", "-created_at"], name="modelversion_ready_idx")
+                ],
             },
         ),
     ]

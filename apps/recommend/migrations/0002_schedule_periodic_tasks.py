@@ -28,7 +28,11 @@ def create_schedules(apps, schema_editor):  # type: ignore[no-untyped-def]
         else:
             minute, hour = cron
             crontab, _ = CrontabSchedule.objects.get_or_create(
-                minute=minute, hour=hour, day_of_week="*", day_of_month="*", month_of_year="*",
+                minute=minute,
+                hour=hour,
+                day_of_week="*",
+                day_of_month="*",
+                month_of_year="*",
                 timezone="UTC",
             )
             PeriodicTask.objects.create(name=name, task=task, crontab=crontab)

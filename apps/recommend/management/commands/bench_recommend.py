@@ -82,7 +82,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         out = self.stdout.write
         out(f"Generating {opts['interactions']:,} interactions over {opts['tracks']:,} tracks...")
-        data = generate(n_tracks=opts["tracks"], n_interactions=opts["interactions"], seed=opts["seed"])
+        data = generate(
+            n_tracks=opts["tracks"], n_interactions=opts["interactions"], seed=opts["seed"]
+        )
         dataset = data.dataset
         out(f"  {dataset.n_listeners:,} listeners, {dataset.n_interactions:,} interactions")
 

@@ -29,8 +29,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Deleted {demo_listeners_delete()} demo records.")
             return
         if not settings.DEBUG and not opts["allow_production"]:
-            raise CommandError("DEBUG is off: demo listeners would mix with real ones. "
-                               "Pass --allow-production if you really mean it.")
+            raise CommandError(
+                "DEBUG is off: demo listeners would mix with real ones. "
+                "Pass --allow-production if you really mean it."
+            )
         result = demo_listeners_seed(count=opts["count"], seed=opts["seed"])
         if result.listeners == 0:
             raise CommandError("No genre has enough tracks: import the catalog first.")

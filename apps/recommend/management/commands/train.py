@@ -34,4 +34,6 @@ class Command(BaseCommand):
         )
         for name, value in sorted(version.metrics.get("validation_ndcg10", {}).items()):
             quality = version.metrics.get("quality", {}).get(name, 0.0)
-            self.stdout.write(f"  {name:12s} held-out NDCG@10 {value:.4f}  blend quality {quality:.2f}")
+            self.stdout.write(
+                f"  {name:12s} held-out NDCG@10 {value:.4f}  blend quality {quality:.2f}"
+            )

@@ -1,4 +1,7 @@
-"""A small catalog with a planted taste structure, and listeners whose histories follow it."""
+"""Fixtures: a small catalog with a planted taste structure, and listeners who follow it.
+
+Registered for the whole suite in tests/conftest.py (the browser tests use them too).
+"""
 
 from __future__ import annotations
 
