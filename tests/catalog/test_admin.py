@@ -24,8 +24,14 @@ def staff(client: Client) -> Client:
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"audio": "yes"}, {"audio": "no"}, {"year__exact": "2008"}, {"genre_top__id__exact": "12"},
-     {"q": "awol"}],
+    [
+        {},
+        {"audio": "yes"},
+        {"audio": "no"},
+        {"year__exact": "2008"},
+        {"genre_top__id__exact": "12"},
+        {"q": "awol"},
+    ],
 )
 def test_track_changelist_with_filters(staff: Client, catalog: ImportReport, params: dict) -> None:
     response = staff.get(reverse("admin:catalog_track_changelist"), params)

@@ -99,6 +99,7 @@ def test_artist_detail(client: Client, catalog: ImportReport) -> None:
 
 def test_catalog_endpoints_are_in_the_schema(client: Client, db: None) -> None:
     schema = client.get(reverse("api-schema"), {"format": "json"}).json()
-    for path in ["/api/tracks/", "/api/tracks/{track_id}/", "/api/genres/", "/api/artists/{artist_id}/"]:
+    paths = ["/api/tracks/", "/api/tracks/{track_id}/", "/api/genres/", "/api/artists/{artist_id}/"]
+    for path in paths:
         assert path in schema["paths"], path
     assert "GenreNode" in schema["components"]["schemas"]

@@ -16,9 +16,9 @@ from apps.catalog.services import ImportReport
 pytestmark = pytest.mark.django_db
 
 
-def run(*args: str, **options: object) -> str:
+def run(*args: str) -> str:
     out = StringIO()
-    call_command(*args, stdout=out, **options)
+    call_command(*args, stdout=out)
     return out.getvalue()
 
 

@@ -91,9 +91,8 @@ def test_minus_one_means_no_album(db: None, fma_dir: Path, tmp_path: Path) -> No
     lines = (fma_dir / "tracks.csv").read_text().splitlines()
     header, rows = lines[:3], [line for line in lines[3:] if line.startswith("3,")]
     columns = rows[0].split(",")
-    album_id_column = 1 + [c for c in zip(*[h.split(",")[1:] for h in header[:2]], strict=True)].index(
-        ("album", "id")
-    )
+    official_columns = list(zip(*[h.split(",")[1:] for h in header[:2]], strict=True))
+    album_id_column = 1 + official_columns.index(("album", "id"))
     columns[album_id_column] = "-1"
     (tmp_path / "tracks.csv").write_text("\n".join([*header, ",".join(columns)]) + "\n")
     report = catalog_import_fma(path=tmp_path)
@@ -120,7 +119,9 @@ def test_accepts_the_parent_of_an_unzipped_archive(fma_dir: Path, tmp_path: Path
 
 def test_progress_is_reported(db: None, fma_dir: Path) -> None:
     calls: list[tuple[int, int]] = []
-    catalog_import_fma(path=fma_dir, batch_size=3, progress=lambda done, total: calls.append((done, total)))
+    catalog_import_fma(
+        path=fma_dir, batch_size=3, progress=lambda done, total: calls.append((done, total))
+    )
     assert calls[0] == (0, 7)
     assert calls[-1] == (7, 7)
     assert len(calls) == 4  # start + three batches of at most 3

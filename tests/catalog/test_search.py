@@ -143,9 +143,12 @@ def test_engine_matches_the_database(catalog: ImportReport) -> None:
     """The index the engine reads is filled: the FTS5 table or the tsvector column."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("SELECT count(*) FROM catalog_track_fts WHERE catalog_track_fts MATCH 'food'")
+            cursor.execute(
+                "SELECT count(*) FROM catalog_track_fts WHERE catalog_track_fts MATCH 'food'"
+            )
         else:
             cursor.execute(
-                "SELECT count(*) FROM catalog_track WHERE search_vector @@ to_tsquery('simple', 'food')"
+                "SELECT count(*) FROM catalog_track"
+                " WHERE search_vector @@ to_tsquery('simple', 'food')"
             )
         assert cursor.fetchone()[0] == 1

@@ -13,7 +13,7 @@ from tests.catalog.test_search import HOSTILE_QUERIES
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def test_search_page_has_the_form_and_popular_tracks(
@@ -45,7 +45,7 @@ def test_plain_get_search_renders_the_whole_page(
 def test_htmx_request_gets_only_the_results_partial(
     listener_client: Client, catalog: ImportReport
 ) -> None:
-    response = listener_client.get(reverse("search-results"), {"q": "awol"}, **HTMX)
+    response = listener_client.get(reverse("search-results"), {"q": "awol"}, headers=HTMX)
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
@@ -57,7 +57,9 @@ def test_htmx_request_gets_only_the_results_partial(
 def test_song_card_shows_metadata_and_the_add_form(
     listener_client: Client, catalog: ImportReport
 ) -> None:
-    html = listener_client.get(reverse("search-results"), {"q": "food"}, **HTMX).content.decode()
+    html = listener_client.get(
+        reverse("search-results"), {"q": "food"}, headers=HTMX
+    ).content.decode()
     assert "AWOL" in html and "AWOL - A Way Of Life" in html
     assert "2:48" in html  # 168 s
     assert "Hip-Hop" in html
@@ -83,7 +85,7 @@ def test_hostile_queries_answer_200(
     listener_client: Client, catalog: ImportReport, query: str
 ) -> None:
     for headers in ({}, HTMX):
-        response = listener_client.get(reverse("search-results"), {"q": query}, **headers)
+        response = listener_client.get(reverse("search-results"), {"q": query}, headers=headers)
         assert response.status_code == 200
 
 
@@ -103,9 +105,9 @@ def results_partial_queries() -> int:
 def test_results_partial_query_count_is_pinned(
     listener_client: Client, catalog: ImportReport, django_assert_num_queries: Any
 ) -> None:
-    listener_client.get(reverse("search-results"), {"q": "awol"}, **HTMX)  # warm caches
+    listener_client.get(reverse("search-results"), {"q": "awol"}, headers=HTMX)  # warm caches
     with django_assert_num_queries(results_partial_queries()):
-        response = listener_client.get(reverse("search-results"), {"q": "awol"}, **HTMX)
+        response = listener_client.get(reverse("search-results"), {"q": "awol"}, headers=HTMX)
     assert response.status_code == 200
 
 
@@ -124,7 +126,7 @@ def _count(client: Client, query: str) -> int:
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
-        client.get(reverse("search-results"), {"q": query}, **HTMX)
+        client.get(reverse("search-results"), {"q": query}, headers=HTMX)
     return len(captured.captured_queries)
 
 

@@ -59,6 +59,7 @@ DEFAULT_LAM_GRID: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1
 #: Used when there is too little data to validate.
 FALLBACK_LAM = 200.0
 WEIGHTINGS = ("binary", "log", "linear")
+KEEPS = ("magnitude", "largest")
 #: Above this many items the inverse runs in float32.
 FLOAT64_MAX_ITEMS = 4_000
 #: Rows of B handled at once while sparsifying (bounds the temporary memory).
@@ -131,9 +132,7 @@ def _dense_weights(gram: np.ndarray, lam: float) -> np.ndarray:
     return weights
 
 
-def _ndcg_at_k(
-    weights: np.ndarray, fed: sp.csr_matrix, heldout: list[np.ndarray], k: int
-) -> float:
+def _ndcg_at_k(weights: np.ndarray, fed: sp.csr_matrix, heldout: list[np.ndarray], k: int) -> float:
     """Mean binary NDCG@k over validation listeners (fed-in items never count)."""
     scores = np.asarray(fed @ weights)
     scores[fed.nonzero()] = -np.inf
@@ -143,7 +142,7 @@ def _ndcg_at_k(
     top = np.take_along_axis(top, order, axis=1)
     discount = 1.0 / np.log2(np.arange(2, kk + 2))
     total = 0.0
-    for row, relevant in zip(top, heldout):
+    for row, relevant in zip(top, heldout, strict=True):
         hits = np.isin(row, relevant)
         ideal = discount[: min(kk, len(relevant))].sum()
         total += float(discount[hits].sum() / ideal)
@@ -161,6 +160,7 @@ class ItemItemPredictor:
     min_count: int = 2  # listeners an item needs to be active
     max_items: int = DEFAULT_MAX_ITEMS
     k_neighbours: int = DEFAULT_K_NEIGHBOURS
+    keep: str = "magnitude"  # which k weights per row: "magnitude" (|w|) or "largest" (w)
     tune_share: float = 0.2  # share of eligible listeners used for validation
     tune_max_listeners: int = 2_000
     tune_holdout: float = 0.2  # share of a validation listener's items held out
@@ -188,6 +188,8 @@ class ItemItemPredictor:
 
     # --- fitting ------------------------------------------------------------------------------
     def fit(self, dataset: Dataset) -> ItemItemPredictor:
+        if self.keep not in KEEPS:
+            raise ValueError(f"keep must be one of {KEEPS}, got {self.keep!r}")
         start = time.perf_counter()
         self.n_tracks = dataset.n_tracks
         users, items, w = _pairs(dataset, self.weighting)
@@ -251,7 +253,7 @@ class ItemItemPredictor:
         remap[tune_cols] = np.arange(n_tune)
         per_user = np.bincount(users, minlength=n_users)
         eligible = np.flatnonzero(per_user >= MIN_TUNING_HISTORY)
-        n_val = min(int(round(self.tune_share * len(eligible))), self.tune_max_listeners)
+        n_val = min(round(self.tune_share * len(eligible)), self.tune_max_listeners)
         if n_val < MIN_TUNING_LISTENERS:
             return FALLBACK_LAM
         val_users = rng.choice(eligible, size=n_val, replace=False)
@@ -310,10 +312,12 @@ class ItemItemPredictor:
             r1 = min(n, r0 + SPARSIFY_CHUNK_ROWS)
             rows = _rows_of_inverse(upper, r0, r1)
             rows *= neg_inv_diag[None, :]
-            rows[np.arange(r1 - r0), np.arange(r0, r1)] = -np.inf  # never your own neighbour
+            rows[np.arange(r1 - r0), np.arange(r0, r1)] = 0.0  # EASE: zero diagonal
             if k == 0:
                 continue
-            top = np.argpartition(-rows, k - 1, axis=1)[:, :k]
+            rank_by = -np.abs(rows) if self.keep == "magnitude" else -rows
+            rank_by[np.arange(r1 - r0), np.arange(r0, r1)] = np.inf  # the diagonal goes last
+            top = np.argpartition(rank_by, k - 1, axis=1)[:, :k]
             vals = np.take_along_axis(rows, top, axis=1)
             order = np.argsort(-vals, axis=1, kind="stable")
             idx_parts.append(np.take_along_axis(top, order, axis=1))
@@ -392,7 +396,7 @@ class ItemItemPredictor:
         lo, hi = int(self.indptr[row]), int(self.indptr[row + 1])
         cols, vals = self.indices[lo:hi], self.data[lo:hi]  # sorted best first
         keep = vals > 0
-        return [(int(c), float(v)) for c, v in zip(cols[keep][:n], vals[keep][:n])]
+        return [(int(c), float(v)) for c, v in zip(cols[keep][:n], vals[keep][:n], strict=True)]
 
     def because(self, context: Context, track: int) -> int | None:
         """The history track whose weight toward ``track`` is largest (positive), if any."""
@@ -425,6 +429,7 @@ class ItemItemPredictor:
             "min_count": self.min_count,
             "max_items": self.max_items,
             "k_neighbours": self.k_neighbours,
+            "keep": self.keep,
             "tune_share": self.tune_share,
             "tune_max_listeners": self.tune_max_listeners,
             "tune_holdout": self.tune_holdout,
@@ -451,6 +456,7 @@ class ItemItemPredictor:
             min_count=int(meta["min_count"]),
             max_items=int(meta["max_items"]),
             k_neighbours=int(meta["k_neighbours"]),
+            keep=str(meta["keep"]),
             tune_share=float(meta["tune_share"]),
             tune_max_listeners=int(meta["tune_max_listeners"]),
             tune_holdout=float(meta["tune_holdout"]),

@@ -46,10 +46,10 @@ def _context_of(dataset: Dataset, user: int, n: int = 10) -> Context:
 
 def test_quality_is_measured_on_held_out_items(fitted: EngineBundle) -> None:
     ndcg = fitted.metadata["validation_ndcg10"]
-    assert set(ndcg) == set(fitted.predictors)
-    best = max(ndcg, key=lambda k: ndcg[k])
-    assert fitted.quality[best] == pytest.approx(1.0)
-    assert all(0 < q <= 1.0 for q in fitted.quality.values())
+    assert set(ndcg) == {*fitted.predictors, "ensemble"}
+    assert ndcg["ensemble"] >= max(ndcg[name] for name in fitted.predictors) - 0.02
+    assert max(fitted.quality.values()) == pytest.approx(1.0)
+    assert all(0 <= q <= 1.0 for q in fitted.quality.values())
 
 
 def test_recommend_excludes_history_and_explains(

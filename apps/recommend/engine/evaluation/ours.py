@@ -81,14 +81,8 @@ def _itemitem(params: dict[str, Any], seed: int) -> Predictor:
 
 
 def _ensemble(params: dict[str, Any], seed: int) -> Predictor:
-    """The ensemble as serving builds it: a ``build_default_ensemble(seed=)`` factory if the
-    module offers one, else its predictor class with default arguments."""
-    module = importlib.import_module(f"{ENGINE}.ensemble")
-    build = getattr(module, "build_default_ensemble", None)
-    if build is not None:
-        predictor: Predictor = build(seed=seed, **params)
-        return predictor
-    predictor = _predictor_class("ensemble", "Ensemble")(**params)
+    """The ensemble exactly as the website serves it (``bundle.EngineBundle``)."""
+    predictor: Predictor = _load("bundle", "build_default_ensemble")(seed=seed, **params)
     return predictor
 
 
@@ -99,7 +93,7 @@ OUR_PREDICTORS: tuple[tuple[str, str, Callable[[dict[str, Any], int], Predictor]
     ("our-similar", "similar", _similar),
     ("our-model", "model", _model),
     ("our-itemitem", "itemitem", _itemitem),
-    ("ensemble", "ensemble", _ensemble),
+    ("ensemble", "bundle", _ensemble),
 )
 
 
