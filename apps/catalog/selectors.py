@@ -49,6 +49,7 @@ RANK_CANDIDATES = 100
 POPULARITY_WALK_MIN_MATCHES = 2_500
 MIN_CORRECTED_CHARS = 3  # shorter words are too ambiguous to correct
 SQLITE_CLOSE_CUTOFF = 0.7
+SQLITE_RANK_CANDIDATES = 200  # best bm25 scores re-ordered with popularity as the tie-break
 # Column weights for SQLite's bm25, in the FTS table's column order (title, artist, album, tags).
 BM25_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
 
@@ -290,6 +291,17 @@ class _SqliteSearch(_Engine):
         expression = " ".join(f'"{word}"*' if prefix else f'"{word}"' for word, prefix in terms)
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         genre_sql, genre_params = _genre_clause(genre_id)
+        if genre_id is None:
+            # FTS5 ranks inside its own index first (no join per match), then the best
+            # candidates are ordered with popularity as the tie-break.
+            sql = (
+                "SELECT t.id FROM (SELECT rowid, bm25(catalog_track_fts, "  # noqa: S608 - constant identifiers only; values are parameters
+                f"{weights}) AS score FROM catalog_track_fts WHERE catalog_track_fts MATCH %s"
+                " ORDER BY score LIMIT %s) AS f JOIN catalog_track t ON t.id = f.rowid"
+                " ORDER BY f.score, t.listens DESC, t.favorites DESC, t.id LIMIT %s OFFSET %s"
+            )
+            candidates = max(SQLITE_RANK_CANDIDATES, offset + limit)
+            return _fetch_ids(sql, [expression, candidates, limit, offset])
         sql = (
             "SELECT t.id FROM catalog_track_fts f JOIN catalog_track t ON t.id = f.rowid"  # noqa: S608 - constant identifiers only; values are parameters
             " WHERE catalog_track_fts MATCH %s" + genre_sql + f" ORDER BY bm25(catalog_track_fts,"
@@ -301,30 +313,53 @@ class _SqliteSearch(_Engine):
         vocabulary = _sqlite_terms()
         corrected = []
         for word, prefix in terms:
-            if len(word) >= MIN_CORRECTED_CHARS and word not in vocabulary:
-                close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=SQLITE_CLOSE_CUTOFF)
+            if len(word) >= MIN_CORRECTED_CHARS and word not in vocabulary.words:
+                close = difflib.get_close_matches(
+                    word, vocabulary.candidates(word), n=1, cutoff=SQLITE_CLOSE_CUTOFF
+                )
                 word = close[0] if close else word
             corrected.append((word, prefix))
         return corrected
 
 
+class _Vocabulary:
+    """The FTS5 index's words, bucketed by length so a typo is compared with few of them."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = set(words)
+        self.by_length: dict[int, list[str]] = {}
+        for word in words:
+            self.by_length.setdefault(len(word), []).append(word)
+
+    def candidates(self, word: str) -> list[str]:
+        """Words within two letters of its length sharing its first or second letter: typos
+        rarely change both."""
+        near: list[str] = []
+        for length in range(len(word) - 2, len(word) + 3):
+            near.extend(
+                w for w in self.by_length.get(length, ()) if w[0] == word[0] or w[1:2] == word[1:2]
+            )
+        return near
+
+
 # SQLite's term list, per process, reloaded when the catalog gains or loses tracks.
-_terms_cache: dict[str, Any] = {"key": None, "terms": []}
+_terms_cache: dict[str, Any] = {"key": None, "vocabulary": _Vocabulary([])}
 _terms_lock = threading.Lock()
 
 
 def search_terms_cache_clear() -> None:
     with _terms_lock:
-        _terms_cache.update(key=None, terms=[])
+        _terms_cache.update(key=None, vocabulary=_Vocabulary([]))
 
 
-def _sqlite_terms() -> list[str]:
+def _sqlite_terms() -> _Vocabulary:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), max(id) FROM catalog_track")
         key = tuple(cursor.fetchone() or ())
         with _terms_lock:
             if _terms_cache["key"] != key:
                 cursor.execute("SELECT term FROM catalog_track_fts_terms")
-                _terms_cache.update(key=key, terms=[row[0] for row in cursor.fetchall()])
-            terms: list[str] = _terms_cache["terms"]
-            return terms
+                words = [row[0] for row in cursor.fetchall()]
+                _terms_cache.update(key=key, vocabulary=_Vocabulary(words))
+            vocabulary: _Vocabulary = _terms_cache["vocabulary"]
+            return vocabulary

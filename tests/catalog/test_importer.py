@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -125,3 +126,26 @@ def test_progress_is_reported(db: None, fma_dir: Path) -> None:
     assert calls[0] == (0, 7)
     assert calls[-1] == (7, 7)
     assert len(calls) == 4  # start + three batches of at most 3
+
+
+def test_a_batch_the_database_refuses_is_retried_row_by_row(db: None, fma_dir: Path) -> None:
+    """One bad row in a batch costs that row only: the rest of the batch is written."""
+    from django.db import DatabaseError
+
+    from apps.catalog import services
+
+    real_save = services._save_tracks
+
+    def refuse_track_10(tracks: list[Track], links: list[tuple[int, list[int]]]) -> tuple[int, int]:
+        if any(track.id == 10 for track in tracks):
+            raise DatabaseError("value out of range")
+        return real_save(tracks, links)
+
+    with mock.patch.object(services, "_save_tracks", side_effect=refuse_track_10):
+        report = catalog_import_fma(path=fma_dir)
+    assert report.created == 6
+    assert ("10", "database refused the row: value out of range") in {
+        (r.track_id, r.reason) for r in report.rejects
+    }
+    assert not Track.objects.filter(id=10).exists()
+    assert Track.objects.filter(id=2).exists()

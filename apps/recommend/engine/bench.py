@@ -6,13 +6,15 @@ Trains every predictor on a synthetic dataset of that size, measures ``Ensemble.
 (all predictors + ensemble, top 10, a 50-song history, nothing cached) in this process, saves
 the bundle, then starts a fresh Python process that loads the bundle the way a web worker would
 and reports its RSS before/after loading, whether torch got imported, and the same latency
-percentiles. ``manage.py bench_recommend`` wraps :func:`main`.
+percentiles (with single-threaded BLAS, see :data:`SERVING_ENV`). ``manage.py
+bench_recommend`` wraps :func:`main`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,6 +28,11 @@ import numpy as np
 from apps.recommend.engine.dataset import Context, Dataset
 
 HISTORY = 50
+#: A web worker serves one request per thread: multi-threaded BLAS for a 106K x 64 mat-vec
+#: only adds spin-waiting (on a busy 2-core machine p99 goes from ~10 ms to ~80 ms), so web
+#: workers should run with these variables set before NumPy is imported, as the fresh worker
+#: of this benchmark does.
+SERVING_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def rss_mb() -> float:
@@ -203,6 +210,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], object] = print
             capture_output=True,
             text=True,
             check=False,
+            env={**os.environ, **SERVING_ENV},
         )
         if proc.returncode != 0:
             out(f"serving process failed: {proc.stderr[-2000:]}")

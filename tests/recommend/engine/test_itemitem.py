@@ -9,6 +9,7 @@ from apps.recommend.engine.base import Predictor
 from apps.recommend.engine.dataset import Context, Dataset, Scores
 from apps.recommend.engine.evaluation.baselines import EASE
 from apps.recommend.engine.itemitem import ItemItemPredictor
+from apps.recommend.engine.synthetic import generate
 
 N_GROUPS = 4
 GROUP_SIZE = 6
@@ -89,24 +90,35 @@ def test_matches_dense_ease_when_nothing_is_cut() -> None:
     np.testing.assert_allclose(a[ours.active], b[ours.active], atol=1e-5)
 
 
-def test_sparsified_rows_keep_the_largest_weights() -> None:
-    data = planted(seed=1)
+@pytest.mark.parametrize("keep", ["magnitude", "largest"])
+def test_sparsified_rows_keep_the_largest_weights(keep: str) -> None:
+    data = planted(seed=1, per_user=5)
     k = 3
     full = ItemItemPredictor(lam=10.0, k_neighbours=10_000).fit(data)
-    cut = ItemItemPredictor(lam=10.0, k_neighbours=k).fit(data)
+    cut = ItemItemPredictor(lam=10.0, k_neighbours=k, keep=keep).fit(data)
     dense = full.weights.toarray()
     sparse = cut.weights
+    assert np.array_equal(cut.active, full.active)
     for row in range(len(cut.active)):
-        kept = sparse.indices[sparse.indptr[row] : sparse.indptr[row + 1]]
-        values = dense[row].copy()
-        values[cut.active[row]] = -np.inf  # an item is never its own neighbour
+        lo, hi = sparse.indptr[row], sparse.indptr[row + 1]
+        kept, weights = sparse.indices[lo:hi], sparse.data[lo:hi]
         assert len(kept) == k
-        assert cut.active[row] not in kept
-        assert np.sort(values)[-k:].min() <= values[kept].min() + 1e-6
-        assert values[kept].min() >= np.sort(values)[-k] - 1e-6
-    # rows are stored best first
-    first = sparse.data[sparse.indptr[0] : sparse.indptr[1]]
-    assert np.all(np.diff(first) <= 0)
+        assert cut.active[row] not in kept  # an item is never its own neighbour
+        np.testing.assert_allclose(weights, dense[row, kept], rtol=1e-5)
+        assert np.all(np.diff(weights) <= 0)  # stored best first
+        values = dense[row].copy()
+        values[cut.active[row]] = np.nan
+        key = np.abs(values) if keep == "magnitude" else values
+        threshold = np.sort(key[~np.isnan(key)])[-k]
+        assert key[kept].min() >= threshold - 1e-6
+
+
+def test_magnitude_keeps_strong_negative_weights() -> None:
+    data = generate(n_tracks=150, n_interactions=4_000, seed=2).dataset
+    cut = ItemItemPredictor(lam=20.0, k_neighbours=10, keep="magnitude").fit(data)
+    largest = ItemItemPredictor(lam=20.0, k_neighbours=10, keep="largest").fit(data)
+    assert (cut.data < 0).sum() > (largest.data < 0).sum()
+    assert np.abs(cut.data).sum() > np.abs(largest.data).sum()
 
 
 def test_empty_history_has_zero_confidence(fitted: ItemItemPredictor) -> None:
@@ -206,9 +218,11 @@ def test_weightings_recover_the_groups(weighting: str) -> None:
     assert {group_of(int(i)) for i in top} == {0}
 
 
-def test_unknown_weighting_is_refused() -> None:
+def test_unknown_options_are_refused() -> None:
     with pytest.raises(ValueError, match="weighting"):
         ItemItemPredictor(weighting="tfidf").fit(planted())
+    with pytest.raises(ValueError, match="keep"):
+        ItemItemPredictor(keep="smallest").fit(planted())
 
 
 def test_no_data_answers_with_zero_confidence() -> None:
