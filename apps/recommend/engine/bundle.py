@@ -68,7 +68,10 @@ def _blend_ndcg(cases: list[_Case], quality: dict[str, float]) -> float:
         if total <= 0:
             gains.append(0.0)
             continue
-        blended = sum(w * case.vectors[n] for n, w in weights.items() if w > 0)
+        blended = np.zeros(len(case.relevant), dtype=np.float32)
+        for name, weight in weights.items():
+            if weight > 0:
+                blended += weight * case.vectors[name]
         k = min(10, len(blended))
         top = np.argpartition(-blended, k - 1)[:k]
         top = top[np.argsort(-blended[top])]
