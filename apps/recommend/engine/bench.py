@@ -6,8 +6,10 @@ Trains every predictor on a synthetic dataset of that size, measures ``Ensemble.
 (all predictors + ensemble, top 10, a 50-song history, nothing cached) in this process, saves
 the bundle, then starts a fresh Python process that loads the bundle the way a web worker would
 and reports its RSS before/after loading, whether torch got imported, and the same latency
-percentiles (with single-threaded BLAS, see :data:`SERVING_ENV`). ``manage.py
-bench_recommend`` wraps :func:`main`.
+percentiles. ``--blas-threads`` sets the BLAS threads of that worker: the 106K x 64 mat-vec
+takes ~0.75 ms with 2 threads on an idle 2-core machine but ~3 ms with 1, while on a busy one
+2 threads spin-wait and p99 explodes. ``--bundle`` measures an existing bundle without training.
+``manage.py bench_recommend`` wraps :func:`main`.
 """
 
 from __future__ import annotations
@@ -28,11 +30,7 @@ import numpy as np
 from apps.recommend.engine.dataset import Context, Dataset
 
 HISTORY = 50
-#: A web worker serves one request per thread: multi-threaded BLAS for a 106K x 64 mat-vec
-#: only adds spin-waiting (on a busy 2-core machine p99 goes from ~10 ms to ~80 ms), so web
-#: workers should run with these variables set before NumPy is imported, as the fresh worker
-#: of this benchmark does.
-SERVING_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+BLAS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def rss_mb() -> float:
@@ -130,12 +128,37 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], object] = print
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=500)
     parser.add_argument("--keep", type=str, default=None, help="save the bundle here")
+    parser.add_argument("--bundle", type=str, default=None, help="only measure this bundle")
+    parser.add_argument("--blas-threads", type=int, default=None)
     parser.add_argument("--serve-only", type=str, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--contexts", type=str, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_only:
         _serve(args.serve_only, args.contexts, args.repeats)
         return 0
+
+    env = dict(os.environ)
+    if args.blas_threads:
+        env.update({k: str(args.blas_threads) for k in BLAS_ENV})
+    if args.bundle:
+        from apps.recommend.engine.artifacts import read_metadata
+
+        n_tracks = int(read_metadata(args.bundle)["n_tracks"])
+        rng = np.random.default_rng(args.seed)
+        random_contexts = [
+            Context(
+                history=rng.choice(n_tracks, HISTORY, replace=False),
+                age=float(rng.integers(15, 70)),
+                gender=str(rng.choice(["m", "f"])),
+                country="US",
+                occupation="student",
+            )
+            for _ in range(200)
+        ]
+        with tempfile.TemporaryDirectory() as tmp:
+            return _spawn_worker(
+                Path(args.bundle), random_contexts, Path(tmp), args.repeats, env, out
+            )
 
     from apps.recommend.engine.artifacts import save_engine
     from apps.recommend.engine.model import HybridConfig
@@ -176,54 +199,66 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], object] = print
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.keep) if args.keep else Path(tmp) / "engine.bundle"
-        ctx_path = Path(tmp) / "contexts.json"
-        ctx_path.write_text(
-            json.dumps(
-                [
-                    {
-                        "history": c.history.tolist(),
-                        "age": c.age,
-                        "gender": c.gender,
-                        "country": c.country,
-                        "occupation": c.occupation,
-                    }
-                    for c in contexts
-                ]
-            )
-        )
         t0 = time.perf_counter()
         save_engine(engine, path)
         size_mb = path.stat().st_size / 2**20
         out(f"bundle: {size_mb:.1f} MiB written in {time.perf_counter() - t0:.1f} s")
-        proc = subprocess.run(  # noqa: S603 - our own interpreter and module
+        return _spawn_worker(path, contexts, Path(tmp), args.repeats, env, out)
+
+
+def _spawn_worker(
+    path: Path,
+    contexts: list[Context],
+    tmp: Path,
+    repeats: int,
+    env: dict[str, str],
+    out: Callable[[str], object],
+) -> int:
+    """Measure ``path`` in a fresh interpreter, as a web worker would load it."""
+    ctx_path = tmp / "contexts.json"
+    ctx_path.write_text(
+        json.dumps(
             [
-                sys.executable,
-                "-m",
-                "apps.recommend.engine.bench",
-                "--serve-only",
-                str(path),
-                "--contexts",
-                str(ctx_path),
-                "--repeats",
-                str(args.repeats),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, **SERVING_ENV},
+                {
+                    "history": c.history.tolist(),
+                    "age": c.age,
+                    "gender": c.gender,
+                    "country": c.country,
+                    "occupation": c.occupation,
+                }
+                for c in contexts
+            ]
         )
-        if proc.returncode != 0:
-            out(f"serving process failed: {proc.stderr[-2000:]}")
-            return 1
-        res = json.loads(proc.stdout.strip().splitlines()[-1])
-        out(
-            f"fresh worker: RSS {res['rss_before_mb']} MiB at start, "
-            f"{res['rss_after_imports_mb']} MiB after imports, "
-            f"{res['rss_after_load_mb']} MiB after loading the bundle ({res['load_s']} s); "
-            f"torch imported: {res['torch_imported']}"
-        )
-        out(f"recommend (fresh worker, 50-song history, top 10, uncached) ms: {res['latency_ms']}")
-        out(f"fresh worker RSS at the end: {res['rss_end_mb']} MiB")
+    )
+    proc = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "apps.recommend.engine.bench",
+            "--serve-only",
+            str(path),
+            "--contexts",
+            str(ctx_path),
+            "--repeats",
+            str(repeats),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    if proc.returncode != 0:
+        out(f"serving process failed: {proc.stderr[-2000:]}")
+        return 1
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    out(
+        f"fresh worker: RSS {res['rss_before_mb']} MiB at start, "
+        f"{res['rss_after_imports_mb']} MiB after imports, "
+        f"{res['rss_after_load_mb']} MiB after loading the bundle ({res['load_s']} s); "
+        f"torch imported: {res['torch_imported']}"
+    )
+    out(f"recommend (fresh worker, 50-song history, top 10, uncached) ms: {res['latency_ms']}")
+    out(f"fresh worker RSS at the end: {res['rss_end_mb']} MiB")
     return 0
 
 

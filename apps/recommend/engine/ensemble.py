@@ -1,8 +1,8 @@
 """The confidence-weighted ensemble that turns predictors' scores into recommendations.
 
 For one listener every predictor scores every track and says how confident it is. Each
-predictor's scores are standardised (z-scores over the catalogue) so they are comparable, and
-blended with weights ``confidence x quality`` (``quality`` is an offline factor per predictor,
+predictor's scores are standardised (z-scores over the catalogue; predictors whose raw scores
+are heavy-tailed shares return log-scores) so they are comparable, and blended with weights ``confidence x quality`` (``quality`` is an offline factor per predictor,
 refreshed by the evaluation; 1 by default). A predictor with confidence 0 drops out, which
 gives the fallback chain model -> demographic -> popularity; if every predictor is silent the
 catalogue prior (FMA popularity) answers, so the list is never empty while tracks remain.
@@ -33,7 +33,7 @@ from apps.recommend.engine.dataset import Context, Scores, TrackFeatures
 PRIOR = "prior"
 REASON_PRIOR = "Popular on FMA"
 DEFAULT_MAX_PER_ARTIST = 2
-Z_CLIP = 6.0
+Z_CLIP = 6.0  # a single predictor's z counted toward shares is capped here
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,21 @@ class Catalog:
         return title or artist or f"track {track}"
 
 
+def _moments(scores: np.ndarray) -> tuple[float, float, bool]:
+    """Mean, standard deviation and whether every score is finite, in two passes."""
+    total = float(scores.sum(dtype=np.float64))
+    if not math.isfinite(total):
+        return 0.0, 0.0, False
+    n = max(1, len(scores))
+    mean = total / n
+    s32 = np.asarray(scores, dtype=np.float32)
+    var = max(0.0, float(np.dot(s32, s32)) / n - mean * mean)
+    sd = math.sqrt(var)
+    return mean, (sd if sd > 1e-6 * max(1.0, abs(mean)) else 0.0), True
+
+
 def _zscore(scores: np.ndarray) -> np.ndarray:
+    """Z-scores of a vector with non-finite entries (rare path: these sink to the bottom)."""
     s = np.asarray(scores, dtype=np.float32)
     finite = np.isfinite(s)
     if not finite.all():
@@ -124,7 +138,6 @@ def _zscore(scores: np.ndarray) -> np.ndarray:
     if std <= 1e-12:
         return np.zeros_like(s)
     z = (s - np.float32(mean)) * np.float32(1.0 / std)
-    # one predictor's extreme tail must not outvote the others
     return np.clip(z, -Z_CLIP, Z_CLIP, out=z)
 
 
@@ -171,7 +184,7 @@ class Ensemble:
         self, context: Context, answers: list[tuple[Predictor, Scores]], n: int
     ) -> list[Recommendation]:
         names: list[str] = []
-        zs: list[np.ndarray] = []
+        vectors: list[np.ndarray] = []
         weights: list[float] = []
         confs: list[float] = []
         used: list[Predictor | None] = []
@@ -180,22 +193,28 @@ class Ensemble:
             if w <= 0 or len(ans.scores) != self.n_tracks:
                 continue
             names.append(p.name)
-            zs.append(_zscore(ans.scores))
+            vectors.append(ans.scores)
             weights.append(w)
             confs.append(float(ans.confidence))
             used.append(p)
-        if not zs:  # nobody speaks: the catalogue prior
-            names, zs, weights, confs, used = (
-                [PRIOR],
-                [_zscore(self.catalog.prior)],
-                [1.0],
-                [0.0],
-                [None],
-            )
+        if not vectors:  # nobody speaks: the catalogue prior
+            names, vectors, used = [PRIOR], [self.catalog.prior], [None]
+            weights, confs = [1.0], [0.0]
         wn = np.asarray(weights, dtype=np.float64) / sum(weights)
+        # blended z = sum_p w_p (s_p - mu_p) / sd_p: accumulated as sum_p (w_p / sd_p) s_p and
+        # the constant subtracted at the end, so each vector is read about four times in all
+        stats = [_moments(v) for v in vectors]
+        vectors = [v if st[2] else _zscore(v) for v, st in zip(vectors, stats, strict=True)]
+        stats = [st if st[2] else (0.0, 1.0, True) for st in stats]
         blended = np.zeros(self.n_tracks, dtype=np.float32)
-        for w, z in zip(wn, zs, strict=True):
-            blended += np.float32(w) * z
+        tmp = np.empty(self.n_tracks, dtype=np.float32)
+        offset = 0.0
+        for w, v, (mu, sd, _) in zip(wn, vectors, stats, strict=True):
+            if sd <= 0:
+                continue
+            np.multiply(v, np.float32(w / sd), out=tmp)
+            blended += tmp
+            offset += w * mu / sd
         hist = history_of(context)
         hist = hist[(hist >= 0) & (hist < self.n_tracks)]
         blended[hist] = -np.inf
@@ -203,11 +222,15 @@ class Ensemble:
         mean_conf = float(np.dot(wn, confs))
         recs: list[Recommendation] = []
         for i in top:
-            contrib = np.array([w * max(float(z[i]), 0.0) for w, z in zip(wn, zs, strict=True)])
+            zs = [
+                min(Z_CLIP, (float(v[i]) - mu) / sd) if sd > 0 else 0.0
+                for v, (mu, sd, _) in zip(vectors, stats, strict=True)
+            ]
+            contrib = np.array([w * max(z, 0.0) for w, z in zip(wn, zs, strict=True)])
             shares = contrib / contrib.sum() if contrib.sum() > 0 else wn
             lead = int(np.argmax(shares))
             reason, because = self._explain(used[lead], context, int(i))
-            z_i = float(blended[i])
+            z_i = float(blended[i]) - offset
             raw = mean_conf / (1.0 + math.exp(-(z_i - self.z0) / self.tau))
             recs.append(
                 Recommendation(
@@ -229,7 +252,10 @@ class Ensemble:
         cap = self.max_per_artist
         k = min(available, n if cap is None else 4 * n + 20)
         while True:
-            cand = np.argpartition(-blended, k - 1)[:k] if k < self.n_tracks else np.arange(k)
+            if k < self.n_tracks:
+                cand = np.argpartition(blended, self.n_tracks - k)[self.n_tracks - k :]
+            else:
+                cand = np.arange(self.n_tracks)
             cand = cand[np.argsort(-blended[cand], kind="stable")]
             cand = cand[np.isfinite(blended[cand])]
             if cap is None:

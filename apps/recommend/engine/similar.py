@@ -8,7 +8,10 @@ damping, so that hits are not just the most popular tracks) and scaled to [0, 1]
 part is the cosine with the seeds' centroid. Both are blended with ``vector_weight``.
 
 As a predictor it looks at the last few history tracks; it is most useful for short histories,
-so its confidence falls as the history grows and the model takes over.
+so its confidence falls as the history grows and the model takes over. As a predictor it uses
+co-occurrence only by default (``predictor_vector_weight = 0``): the model's own score is
+already a cosine over the same track vectors, and a second 106K x 64 product per request
+would cost as much as the model's.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class SimilarTracks:
     model: HybridPredictor | None = None
     name: str = "similar"
     vector_weight: float = 0.5  # share of the model's cosine vs co-occurrence
+    predictor_vector_weight: float = 0.0  # the same, when scoring a history
     max_listeners_per_track: int = 200
     max_items_per_listener: int = 100
     seeds: int = 5  # history tracks (the latest) that a prediction starts from
@@ -95,24 +99,24 @@ class SimilarTracks:
         top = float(counts.max())
         return counts / top if top > 0 else counts
 
-    def _blend(self, seeds: np.ndarray, per_seed: int) -> np.ndarray:
+    def _blend(self, seeds: np.ndarray, per_seed: int, vector_weight: float) -> np.ndarray:
         co = self._cooccurrence(seeds, per_seed)
         vecs = self._vectors
-        if vecs is None:
+        if vecs is None or vector_weight <= 0:
             return co
         centroid = vecs[seeds].mean(axis=0)
         norm = float(np.linalg.norm(centroid))
         if norm == 0:
             return co
         cos = vecs @ (centroid / norm)
-        w = np.float32(self.vector_weight)
+        w = np.float32(vector_weight)
         return w * cos + (np.float32(1) - w) * co
 
     def similar(self, track: int, n: int = 10) -> list[tuple[int, float]]:
         """The ``n`` tracks most like ``track`` (not itself), best first, with their scores."""
         if not 0 <= track < self.n_tracks or n <= 0:
             return []
-        scores = self._blend(np.array([track]), self.max_listeners_per_track)
+        scores = self._blend(np.array([track]), self.max_listeners_per_track, self.vector_weight)
         scores[track] = -np.inf
         k = min(n, self.n_tracks - 1)
         if k <= 0:
@@ -128,7 +132,7 @@ class SimilarTracks:
             n = self.n_tracks if candidates is None else len(candidates)
             return Scores(scores=np.zeros(n, dtype=np.float32), confidence=0.0)
         seeds = hist[-self.seeds :]
-        scores = self._blend(seeds, self.seed_listeners)
+        scores = self._blend(seeds, self.seed_listeners, self.predictor_vector_weight)
         support = saturating(self.n_interactions, self.support_full / 3)
         if self._vectors is None and not self.item_count[seeds].any():
             support = 0.0
@@ -157,8 +161,8 @@ class SimilarTracks:
         meta = {
             k: getattr(self, k)
             for k in (
-                "name", "vector_weight", "max_listeners_per_track", "max_items_per_listener",
-                "seeds", "seed_listeners", "support_full", "short_history", "n_tracks",
+                "name", "vector_weight", "predictor_vector_weight", "max_listeners_per_track",
+                "max_items_per_listener", "seeds", "seed_listeners", "support_full", "short_history", "n_tracks",
                 "n_interactions",
             )
         }  # fmt: skip
