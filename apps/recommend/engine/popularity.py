@@ -41,8 +41,11 @@ class PopularityPredictor:
     prior: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     groups: dict[str, int] = field(default_factory=dict)
     group_decayed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    #: log-score vectors at the reference time, per group key (at most one per group + global)
+    _cache: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict, repr=False)
 
     def fit(self, dataset: Dataset) -> PopularityPredictor:
+        self._cache = {}
         n = dataset.n_tracks
         self.n_tracks = n
         self.prior = prior_distribution(dataset, n).astype(np.float32)
@@ -101,9 +104,18 @@ class PopularityPredictor:
         if self.n_tracks == 0:
             n = 0 if candidates is None else len(candidates)
             return Scores(scores=np.zeros(n, dtype=np.float32), confidence=0.0)
-        vec, conf = self._vector(context)
-        # log-probabilities: the ensemble standardises scores, and raw counts are heavy-tailed
-        return Scores(scores=np.log(take(vec, candidates) + np.float32(1e-12)), confidence=conf)
+        gkey = f"{age_band(context.age)}|{norm_str(context.gender)}"
+        key = gkey if self.by_group and gkey in self.groups else ""
+        cached = self._cache.get(key) if self._scale(context) == 1.0 else None
+        if cached is None:
+            vec, conf = self._vector(context)
+            # log-probabilities: the ensemble standardises scores; raw counts are heavy-tailed
+            logs = np.log(vec + np.float32(1e-12))
+            logs.flags.writeable = False  # shared between requests
+            cached = (logs, conf)
+            if self._scale(context) == 1.0:
+                self._cache[key] = cached
+        return Scores(scores=take(cached[0], candidates), confidence=cached[1])
 
     def explain(self, context: Context, track: int) -> str:
         """ "Trending this week" when recent interactions, not the prior, carry this track."""

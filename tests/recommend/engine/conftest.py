@@ -6,7 +6,6 @@ import pytest
 
 from apps.recommend.engine.dataset import Dataset
 from apps.recommend.engine.model import HybridConfig, HybridPredictor
-from apps.recommend.engine.pipeline import Engine, build_engine
 from apps.recommend.engine.synthetic import SyntheticData, generate
 from tests.recommend.engine.planted import co_listening
 
@@ -35,8 +34,3 @@ def planted_model(planted: Dataset) -> HybridPredictor:
 @pytest.fixture(scope="session")
 def synthetic() -> SyntheticData:
     return generate(n_tracks=400, n_interactions=6_000, seed=3)
-
-
-@pytest.fixture(scope="session")
-def engine(synthetic: SyntheticData) -> Engine:
-    return build_engine(synthetic.dataset, hybrid=small_config(epochs=3))

@@ -152,6 +152,51 @@ def test_save_load_round_trip_and_refuse_corruption(
         load_bundle(tmp_path / "missing.bundle")
 
 
+def test_other_format_version_is_refused(fitted: EngineBundle, tmp_path: Path) -> None:
+    import apps.recommend.engine.bundle as bundle_module
+
+    path = tmp_path / "old.bundle"
+    original = bundle_module.FORMAT_VERSION
+    bundle_module.FORMAT_VERSION = original + 1
+    try:
+        fitted.save(path)
+    finally:
+        bundle_module.FORMAT_VERSION = original
+    with pytest.raises(BundleError, match="format"):
+        load_bundle(path)
+
+
+def test_serving_a_bundle_never_imports_torch(fitted: EngineBundle, tmp_path: Path) -> None:
+    """Web workers load bundles and score in NumPy: torch (hundreds of MB) stays out."""
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "v.bundle"
+    fitted.save(path)
+    code = (
+        "import sys, json, numpy as np\n"
+        "from apps.recommend.engine.bundle import load_bundle\n"
+        "from apps.recommend.engine.dataset import Context\n"
+        f"b = load_bundle(__import__('pathlib').Path({str(path)!r}))\n"
+        "recs = b.recommend(Context(history=np.array([1, 2, 3])), 5)\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'n': len(recs)}))\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"torch": False, "n": 5}
+
+
+def test_recommend_many_matches_recommend(fitted: EngineBundle, synthetic: SyntheticData) -> None:
+    contexts = [_context_of(synthetic.dataset, user) for user in range(3)]
+    many = fitted.recommend_many(contexts, 5)
+    assert [[r.track for r in recs] for recs in many] == [
+        [r.track for r in fitted.recommend(context, 5)] for context in contexts
+    ]
+
+
 def test_similar_tracks_share_the_genre(fitted: EngineBundle, synthetic: SyntheticData) -> None:
     same = total = 0
     for track in range(0, 600, 60):

@@ -70,11 +70,6 @@ def _predictor_class(module_name: str, preferred: str) -> Any:
     return found[0]
 
 
-def _similar(params: dict[str, Any], seed: int) -> Predictor:
-    predictor: Predictor = _predictor_class("similar", "SimilarPredictor")(**params)
-    return predictor
-
-
 def _itemitem(params: dict[str, Any], seed: int) -> Predictor:
     predictor: Predictor = _load("itemitem", "ItemItemPredictor")(seed=seed, **params)
     return predictor
@@ -90,7 +85,6 @@ def _ensemble(params: dict[str, Any], seed: int) -> Predictor:
 OUR_PREDICTORS: tuple[tuple[str, str, Callable[[dict[str, Any], int], Predictor]], ...] = (
     ("our-popularity", "popularity", _popularity),
     ("our-demographic", "demographic", _demographic),
-    ("our-similar", "similar", _similar),
     ("our-model", "model", _model),
     ("our-itemitem", "itemitem", _itemitem),
     ("ensemble", "bundle", _ensemble),
