@@ -50,8 +50,9 @@ class ServingEngine:
         from apps.recommend.quality import online_multipliers
 
         for name, multiplier in online_multipliers().items():
-            if name in self.bundle.quality:
-                self.bundle.quality[name] *= multiplier
+            for weights in (self.bundle.quality, *self.bundle.slice_quality.values()):
+                if name in weights:
+                    weights[name] *= multiplier
 
     def context(
         self,

@@ -23,7 +23,7 @@ import logging
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ FALLBACK_ORDER = ("model", "itemitem", "demographic", "popularity")
 VALIDATION_LISTENERS = 300
 VALIDATION_CANDIDATES = 300
 VALIDATION_SHARE = 0.15
+SHORT_HISTORY = 5  # histories shorter than this use the "short" blend weights
 # Multipliers tried on each predictor's weight when tuning the blend on held-out items.
 WEIGHT_STEPS = (0.0, 0.25, 0.5, 2.0, 4.0)
 VALIDATION_MIN_HISTORY = 3
@@ -131,6 +132,8 @@ class EngineBundle:
     name: str = "ensemble"
     predictors: dict[str, Any] = field(default_factory=dict)
     quality: dict[str, float] = field(default_factory=dict)
+    # Blend weights per history length ("cold": none, "short", "warm"); see _measure.
+    slice_quality: dict[str, dict[str, float]] = field(default_factory=dict)
     track_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     artist: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     titles: list[str] = field(default_factory=list)
@@ -178,6 +181,44 @@ class EngineBundle:
     def _measure(self, contexts: list[Context], targets: list[np.ndarray]) -> None:
         """Blend weights and calibration from items held out of training.
 
+        Weights are tuned separately for three history lengths (none, short, long), because
+        which predictor knows best changes with how much the listener has told us: with no
+        history only demographics and popularity can speak. Each slice's validation contexts
+        are the same listeners fed nothing, their first ``SHORT_HISTORY - 1`` items, or all
+        shown items. Calibration pools every slice, since the card serves all of them.
+        """
+        empty = np.zeros(0, dtype=np.int64)
+        slices = {
+            "warm": contexts,
+            "short": [replace(c, history=c.history[: SHORT_HISTORY - 1]) for c in contexts],
+            "cold": [replace(c, history=empty) for c in contexts],
+        }
+        report: dict[str, dict[str, float]] = {}
+        for slice_name, slice_contexts in slices.items():
+            quality, scores = self._tune(slice_contexts, targets)
+            self.slice_quality[slice_name] = quality
+            report[slice_name] = scores
+        self.quality = dict(self.slice_quality["warm"])
+        self.metadata["validation_ndcg10"] = report["warm"]
+        self.metadata["validation_ndcg10_by_slice"] = report
+        raw: list[float] = []
+        hits: list[float] = []
+        for slice_contexts in slices.values():
+            for context, target in zip(slice_contexts, targets, strict=True):
+                blended, _, _ = self._blend(context)
+                blended[history_of(context)] = -np.inf
+                k = min(10, len(blended))
+                top10 = np.argpartition(-blended, k - 1)[:k]
+                relevant = set(target.tolist())
+                raw.extend(float(blended[t]) for t in top10)
+                hits.extend(1.0 if int(t) in relevant else 0.0 for t in top10)
+        self.calibration_x, self.calibration_y = _monotone_bins(np.array(raw), np.array(hits))
+
+    def _tune(
+        self, contexts: list[Context], targets: list[np.ndarray]
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """Blend weights for one slice, and NDCG@10 of each predictor alone and of the blend.
+
         Each predictor's NDCG@10 alone sets a starting weight (squared ratio to the best, so a
         predictor at half the best quality gets a quarter of the weight). Coordinate ascent on
         the blend's own NDCG@10 then adjusts the weights, so a predictor that only adds noise is
@@ -190,8 +231,7 @@ class EngineBundle:
         alone = {name: float(np.mean([case.alone[name] for case in cases])) for name in names}
         best = max(alone.values()) if alone else 0.0
         if best <= 0:
-            self.metadata["validation_ndcg10"] = alone
-            return
+            return dict.fromkeys(names, 1.0), alone
         quality = {name: max(0.02, (alone[name] / best) ** 2) for name in names}
         score = _blend_ndcg(cases, quality)
         for _ in range(2):
@@ -204,19 +244,12 @@ class EngineBundle:
                     if trial_score > score + 1e-6:
                         quality, score = trial, trial_score
         top = max(quality.values())
-        self.quality = {name: value / top for name, value in quality.items()}
-        self.metadata["validation_ndcg10"] = {**alone, "ensemble": score}
-        raw: list[float] = []
-        hits: list[float] = []
-        for context, target in zip(contexts, targets, strict=True):
-            blended, _, _ = self._blend(context)
-            blended[history_of(context)] = -np.inf
-            k = min(10, len(blended))
-            top10 = np.argpartition(-blended, k - 1)[:k]
-            relevant = set(target.tolist())
-            raw.extend(float(blended[t]) for t in top10)
-            hits.extend(1.0 if int(t) in relevant else 0.0 for t in top10)
-        self.calibration_x, self.calibration_y = _monotone_bins(np.array(raw), np.array(hits))
+        return {name: value / top for name, value in quality.items()}, {**alone, "ensemble": score}
+
+    def _quality_for(self, context: Context) -> dict[str, float]:
+        n = len(history_of(context))
+        slice_name = "cold" if n == 0 else ("short" if n < SHORT_HISTORY else "warm")
+        return self.slice_quality.get(slice_name) or self.quality
 
     def _validation_case(self, context: Context, target: np.ndarray) -> _Case:
         history = history_of(context)
@@ -251,10 +284,11 @@ class EngineBundle:
     ) -> tuple[np.ndarray, dict[str, tuple[float, np.ndarray]], dict[str, float]]:
         parts: dict[str, tuple[float, np.ndarray]] = {}
         confidences: dict[str, float] = {}
+        quality = self._quality_for(context)
         for name, predictor in self.predictors.items():
             result: Scores = predictor.score(context)
             confidences[name] = float(result.confidence)
-            weight = float(result.confidence) * self.quality.get(name, 1.0)
+            weight = float(result.confidence) * quality.get(name, 1.0)
             if weight > 0:
                 parts[name] = (weight, _standardise(result.scores))
         if not parts:
@@ -392,6 +426,7 @@ class EngineBundle:
         meta = {
             "format_version": FORMAT_VERSION,
             "quality": self.quality,
+            "slice_quality": self.slice_quality,
             "titles": self.titles,
             "metadata": {k: v for k, v in self.metadata.items() if k != "titles"},
             "predictors": predictors_meta,
@@ -448,6 +483,10 @@ def load_bundle(path: Path) -> EngineBundle:
     return EngineBundle(
         predictors=predictors,
         quality={k: float(v) for k, v in meta["quality"].items()},
+        slice_quality={
+            name: {k: float(v) for k, v in weights.items()}
+            for name, weights in meta.get("slice_quality", {}).items()
+        },
         track_ids=arrays["bundle.track_ids"],
         artist=arrays["bundle.artist"],
         titles=list(meta["titles"]),
