@@ -9,18 +9,12 @@ from __future__ import annotations
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
+from apps.recommend.engine.dataset import AUDIO_FEATURES as ENGINE_AUDIO_FEATURES
+
 UNKNOWN_ARTIST_NAME = "Unknown artist"
-# The Echo Nest audio features FMA ships in echonest.csv, in its column order.
-AUDIO_FEATURES = (
-    "acousticness",
-    "danceability",
-    "energy",
-    "instrumentalness",
-    "liveness",
-    "speechiness",
-    "tempo",
-    "valence",
-)
+# The Echo Nest audio features FMA ships in echonest.csv, in its column order. Defined once in
+# the engine (which imports no Django), so the model fields and the recommender's columns agree.
+AUDIO_FEATURES = ENGINE_AUDIO_FEATURES
 
 
 class Genre(models.Model):
