@@ -76,3 +76,36 @@ def test_card_recommends_and_adds(
     assert entry.was_recommended
     expect(card.locator('input[name="track_id"]')).not_to_have_value(str(recommended_id))
     page.screenshot(path=str(test_output_dir / "recommendation-card-after-add.png"), full_page=True)
+
+
+def test_for_you_page_and_more_like_this(
+    page: Any,
+    live_server: Any,
+    test_output_dir: Path,
+    planted_catalog: PlantedCatalog,
+    genre_fans: list[Listener],
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.recommend.fixtures import give_history
+
+    assert model_train().version is not None
+    listener = make_listener(age=41, gender="F", country="FR")
+    give_history(listener, planted_catalog.tracks_by_genre[2][:4])
+    _log_in(page, live_server, listener)
+
+    page.goto(f"{live_server.url}/recommendations")
+    items = page.locator("ol.track-list > li")
+    expect(items).to_have_count(20)
+    expect(items.first.locator(".match")).to_contain_text("% match")
+    page.screenshot(path=str(test_output_dir / "recommendations-page.png"), full_page=True)
+
+    items.first.locator("a").first.click()
+    expect(page.locator("#similar-heading")).to_have_text("More like this")
+    similar = page.locator(".more-like-this ol.track-list > li")
+    expect(similar.first).to_be_visible()
+    genre_two = {t.pk for t in planted_catalog.tracks_by_genre[2]}
+    hrefs = similar.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    similar_ids = [int(href.rstrip("/").rsplit("/", 1)[-1]) for href in hrefs]
+    assert sum(track_id in genre_two for track_id in similar_ids) >= len(similar_ids) // 2
+    page.screenshot(path=str(test_output_dir / "track-more-like-this.png"), full_page=True)
