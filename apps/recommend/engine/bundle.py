@@ -310,9 +310,14 @@ class EngineBundle:
         return blended, parts, confidences
 
     def score(self, context: Context, candidates: np.ndarray | None = None) -> Scores:
+        """The blended scores; confidence is the calibrated hit rate of the best new track."""
         blended, parts, _ = self._blend(context)
-        total = sum(w for w, _ in parts.values())
-        confidence = min(1.0, total) if parts else 0.0
+        confidence = 0.0
+        if parts and len(blended):
+            unseen = blended.copy()
+            history = history_of(context)
+            unseen[history[(history >= 0) & (history < len(unseen))]] = -np.inf
+            confidence = self.calibrated(float(unseen.max()))
         return Scores(blended if candidates is None else blended[candidates], confidence)
 
     def recommend(self, context: Context, n: int = 10) -> list[Recommendation]:
