@@ -57,7 +57,7 @@ class TrackSummarySerializer(serializers.Serializer):
 class TrackListApi(APIView):
     """Search the catalog (``q``), optionally within a genre; popular tracks without ``q``."""
 
-    class InputSerializer(serializers.Serializer):
+    class TrackListInputSerializer(serializers.Serializer):
         q = serializers.CharField(
             required=False, allow_blank=True, trim_whitespace=True, default=""
         )
@@ -66,7 +66,7 @@ class TrackListApi(APIView):
             required=False, min_value=1, max_value=MAX_API_PAGE, default=1
         )
 
-    class OutputSerializer(serializers.Serializer):
+    class TrackListOutputSerializer(serializers.Serializer):
         page = serializers.IntegerField()
         next = serializers.CharField(allow_null=True)
         previous = serializers.CharField(allow_null=True)
@@ -81,10 +81,10 @@ class TrackListApi(APIView):
                 "page", int, description=f"1 to {MAX_API_PAGE}, {API_PAGE_SIZE} per page"
             ),
         ],
-        responses=OutputSerializer,
+        responses=TrackListOutputSerializer,
     )
     def get(self, request: Request) -> Response:
-        params = self.InputSerializer(data=request.query_params)
+        params = self.TrackListInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data: dict[str, Any] = params.validated_data
         page: int = data["page"]
@@ -104,7 +104,7 @@ class TrackListApi(APIView):
             "previous": self._page_url(request, page - 1) if page > 1 else None,
             "results": tracks,
         }
-        return Response(self.OutputSerializer(body).data)
+        return Response(self.TrackListOutputSerializer(body).data)
 
     @staticmethod
     def _page_url(request: Request, page: int) -> str:
@@ -127,7 +127,7 @@ class AudioFeaturesSerializer(serializers.Serializer):
 
 
 class TrackDetailApi(APIView):
-    class OutputSerializer(TrackSummarySerializer):
+    class TrackDetailOutputSerializer(TrackSummarySerializer):
         genres = _GenreRefSerializer(many=True, source="genres.all")
         tags = serializers.ListField(child=serializers.CharField())
         interest = serializers.IntegerField()
@@ -135,10 +135,10 @@ class TrackDetailApi(APIView):
         date_created = serializers.DateTimeField(allow_null=True)
         audio_features = AudioFeaturesSerializer(source="*", allow_null=True)
 
-    @extend_schema(operation_id="tracks_retrieve", responses=OutputSerializer)
+    @extend_schema(operation_id="tracks_retrieve", responses=TrackDetailOutputSerializer)
     def get(self, request: Request, track_id: int) -> Response:
         track = selectors.track_get(track_id=track_id)
-        return Response(self.OutputSerializer(track).data)
+        return Response(self.TrackDetailOutputSerializer(track).data)
 
 
 class GenreNodeSerializer(serializers.Serializer):
@@ -160,7 +160,7 @@ class GenreTreeApi(APIView):
 
 
 class ArtistDetailApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class ArtistDetailOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         fma_id = serializers.IntegerField(allow_null=True, help_text="null for Unknown artist")
         name = serializers.CharField()
@@ -169,7 +169,7 @@ class ArtistDetailApi(APIView):
         track_count = serializers.IntegerField()
         top_tracks = TrackSummarySerializer(many=True)
 
-    @extend_schema(operation_id="artists_retrieve", responses=OutputSerializer)
+    @extend_schema(operation_id="artists_retrieve", responses=ArtistDetailOutputSerializer)
     def get(self, request: Request, artist_id: int) -> Response:
         artist = selectors.artist_get(artist_id=artist_id)
         top_tracks = selectors.artist_top_tracks(artist_id=artist.id, limit=ARTIST_TOP_TRACKS)
@@ -182,4 +182,4 @@ class ArtistDetailApi(APIView):
             "track_count": artist.track_count,  # type: ignore[attr-defined]
             "top_tracks": top_tracks,
         }
-        return Response(self.OutputSerializer(body).data)
+        return Response(self.ArtistDetailOutputSerializer(body).data)

@@ -67,7 +67,7 @@ class RecommendationsApi(APIView):
     authentication_classes = LISTENER_AUTHENTICATION
     permission_classes = [HasDemographics]
 
-    class OutputSerializer(serializers.Serializer):
+    class RecommendationsOutputSerializer(serializers.Serializer):
         recommendation_id = serializers.CharField(
             help_text="send it back as recommendation_id when adding one of these"
         )
@@ -76,7 +76,7 @@ class RecommendationsApi(APIView):
 
     @extend_schema(
         parameters=[CountInputSerializer],
-        responses=OutputSerializer,
+        responses=RecommendationsOutputSerializer,
         summary="Your top recommendations",
     )
     def get(self, request: Request) -> Response:
@@ -94,7 +94,7 @@ class RecommendationsApi(APIView):
             "model_version": recommendations.model_version,
             "results": _serialize(recommendations.items),
         }
-        return Response(self.OutputSerializer(body).data)
+        return Response(self.RecommendationsOutputSerializer(body).data)
 
 
 class ContextInputSerializer(serializers.Serializer):
@@ -116,18 +116,22 @@ class RecommendationsBatchApi(APIView):
     authentication_classes = LISTENER_AUTHENTICATION
     permission_classes = [HasDemographics]
 
-    class InputSerializer(serializers.Serializer):
+    class RecommendationsBatchInputSerializer(serializers.Serializer):
         contexts = serializers.ListField(
             child=ContextInputSerializer(), min_length=1, max_length=MAX_BATCH_CONTEXTS
         )
         n = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, default=DEFAULT_COUNT)
 
-    class OutputSerializer(serializers.Serializer):
+    class RecommendationsBatchOutputSerializer(serializers.Serializer):
         results = serializers.ListField(child=RecommendationOutputSerializer(many=True))
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer, summary="Batch scoring")
+    @extend_schema(
+        request=RecommendationsBatchInputSerializer,
+        responses=RecommendationsBatchOutputSerializer,
+        summary="Batch scoring",
+    )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.RecommendationsBatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         contexts = data.validated_data["contexts"]
         results = recommendations_for_contexts(contexts=contexts, n=data.validated_data["n"])
