@@ -43,6 +43,7 @@ VALIDATION_LISTENERS = 300
 VALIDATION_CANDIDATES = 300
 VALIDATION_SHARE = 0.15
 SHORT_HISTORY = 5  # histories shorter than this use the "short" blend weights
+CALIBRATION_SLICES = ("cold", "short", "warm")
 # Multipliers tried on each predictor's weight when tuning the blend on held-out items.
 WEIGHT_STEPS = (0.0, 0.25, 0.5, 2.0, 4.0)
 VALIDATION_MIN_HISTORY = 3
@@ -201,10 +202,13 @@ class EngineBundle:
         self.quality = dict(self.slice_quality["warm"])
         self.metadata["validation_ndcg10"] = report["warm"]
         self.metadata["validation_ndcg10_by_slice"] = report
-        raw: list[float] = []
-        hits: list[float] = []
-        for slice_contexts in slices.values():
-            for context, target in zip(slice_contexts, targets, strict=True):
+        # Calibrate each slice on its own: blended scores are not comparable across slices (with
+        # no history one predictor's head scores 1 yet hits far less often than a long history's).
+        curves = []
+        for slice_name in CALIBRATION_SLICES:
+            raw: list[float] = []
+            hits: list[float] = []
+            for context, target in zip(slices[slice_name], targets, strict=True):
                 blended, _, _ = self._blend(context)
                 blended[history_of(context)] = -np.inf
                 k = min(10, len(blended))
@@ -212,7 +216,10 @@ class EngineBundle:
                 relevant = set(target.tolist())
                 raw.extend(float(blended[t]) for t in top10)
                 hits.extend(1.0 if int(t) in relevant else 0.0 for t in top10)
-        self.calibration_x, self.calibration_y = _monotone_bins(np.array(raw), np.array(hits))
+            curves.append(_monotone_bins(np.array(raw), np.array(hits)))
+        if all(len(xs) == CALIBRATION_BINS for xs, _ in curves):
+            self.calibration_x = np.stack([xs for xs, _ in curves])
+            self.calibration_y = np.stack([ys for _, ys in curves])
 
     def _tune(
         self, contexts: list[Context], targets: list[np.ndarray]
@@ -246,10 +253,13 @@ class EngineBundle:
         top = max(quality.values())
         return {name: value / top for name, value in quality.items()}, {**alone, "ensemble": score}
 
-    def _quality_for(self, context: Context) -> dict[str, float]:
+    @staticmethod
+    def _slice_of(context: Context) -> str:
         n = len(history_of(context))
-        slice_name = "cold" if n == 0 else ("short" if n < SHORT_HISTORY else "warm")
-        return self.slice_quality.get(slice_name) or self.quality
+        return "cold" if n == 0 else ("short" if n < SHORT_HISTORY else "warm")
+
+    def _quality_for(self, context: Context) -> dict[str, float]:
+        return self.slice_quality.get(self._slice_of(context)) or self.quality
 
     def _validation_case(self, context: Context, target: np.ndarray) -> _Case:
         history = history_of(context)
@@ -317,7 +327,7 @@ class EngineBundle:
             unseen = blended.copy()
             history = history_of(context)
             unseen[history[(history >= 0) & (history < len(unseen))]] = -np.inf
-            confidence = self.calibrated(float(unseen.max()))
+            confidence = self.calibrated(float(unseen.max()), context)
         return Scores(blended if candidates is None else blended[candidates], confidence)
 
     def recommend(self, context: Context, n: int = 10) -> list[Recommendation]:
@@ -342,7 +352,7 @@ class EngineBundle:
                 Recommendation(
                     track=int(track),
                     score=float(blended[track]),
-                    confidence=self.calibrated(float(blended[track])),
+                    confidence=self.calibrated(float(blended[track]), context),
                     reason=self._reason(context, int(track), shares),
                     shares=shares,
                 )
@@ -352,11 +362,15 @@ class EngineBundle:
     def recommend_many(self, contexts: list[Context], n: int = 10) -> list[list[Recommendation]]:
         return [self.recommend(context, n) for context in contexts]
 
-    def calibrated(self, raw: float) -> float:
-        """Observed hit rate of this blended score on held-out items (0-1, monotone)."""
-        if len(self.calibration_x) == 0:
+    def calibrated(self, raw: float, context: Context | None = None) -> float:
+        """Observed hit rate of this blended score on held-out items (0-1, monotone).
+
+        One curve per history-length slice (rows of ``calibration_x``/``_y``).
+        """
+        if self.calibration_x.ndim != 2 or self.calibration_x.shape[0] != len(CALIBRATION_SLICES):
             return float(1.0 / (1.0 + np.exp(-(raw - 3.0))))  # uncalibrated: a squashed score
-        return float(np.interp(raw, self.calibration_x, self.calibration_y))
+        row = CALIBRATION_SLICES.index(self._slice_of(context) if context is not None else "warm")
+        return float(np.interp(raw, self.calibration_x[row], self.calibration_y[row]))
 
     def _reason(self, context: Context, track: int, shares: dict[str, float]) -> str:
         if not shares:

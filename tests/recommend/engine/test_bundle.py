@@ -49,6 +49,8 @@ def test_quality_is_measured_on_held_out_items(fitted: EngineBundle) -> None:
     assert set(ndcg) == {*fitted.predictors, "ensemble"}
     assert ndcg["ensemble"] >= max(ndcg[name] for name in fitted.predictors) - 0.02
     assert max(fitted.quality.values()) == pytest.approx(1.0)
+    assert set(fitted.slice_quality) == {"cold", "short", "warm"}
+    assert fitted.calibration_x.shape == (3, 10)  # one calibration curve per slice
     assert all(0 <= q <= 1.0 for q in fitted.quality.values())
 
 
