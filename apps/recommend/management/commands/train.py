@@ -32,8 +32,8 @@ class Command(BaseCommand):
                 f"in {version.training_seconds:.1f} s."
             )
         )
-        for name, value in sorted(version.metrics.get("validation_ndcg10", {}).items()):
-            quality = version.metrics.get("quality", {}).get(name, 0.0)
-            self.stdout.write(
-                f"  {name:12s} held-out NDCG@10 {value:.4f}  blend quality {quality:.2f}"
-            )
+        ndcg = version.metrics.get("validation_ndcg10", {})
+        quality = version.metrics.get("quality", {})
+        for name, value in sorted(ndcg.items()):
+            weight = f"  blend weight {quality[name]:.2f}" if name in quality else ""
+            self.stdout.write(f"  {name:12s} held-out NDCG@10 {value:.4f}{weight}")
