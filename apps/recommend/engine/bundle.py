@@ -48,6 +48,7 @@ CALIBRATION_SLICES = ("cold", "short", "warm")
 WEIGHT_STEPS = (0.0, 0.25, 0.5, 2.0, 4.0)
 VALIDATION_MIN_HISTORY = 3
 CALIBRATION_BINS = 10
+CALIBRATION_PRIOR = 20.0
 REASON_DEMOGRAPHIC = "Popular with listeners like you"
 
 
@@ -135,6 +136,10 @@ class EngineBundle:
     quality: dict[str, float] = field(default_factory=dict)
     # Blend weights per history length ("cold": none, "short", "warm"); see _measure.
     slice_quality: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Per slice, 1 / each predictor's mean confidence on validation listeners: confidences on
+    # different scales (a data-support factor, a prior's fixed 0.1) then weigh only relative to
+    # their own typical value, and the tuned quality alone sets how much each predictor counts.
+    confidence_scale: dict[str, dict[str, float]] = field(default_factory=dict)
     track_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     artist: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     titles: list[str] = field(default_factory=list)
@@ -196,7 +201,7 @@ class EngineBundle:
         }
         report: dict[str, dict[str, float]] = {}
         for slice_name, slice_contexts in slices.items():
-            quality, scores = self._tune(slice_contexts, targets)
+            quality, scores = self._tune(slice_name, slice_contexts, targets)
             self.slice_quality[slice_name] = quality
             report[slice_name] = scores
         self.quality = dict(self.slice_quality["warm"])
@@ -222,7 +227,7 @@ class EngineBundle:
             self.calibration_y = np.stack([ys for _, ys in curves])
 
     def _tune(
-        self, contexts: list[Context], targets: list[np.ndarray]
+        self, slice_name: str, contexts: list[Context], targets: list[np.ndarray]
     ) -> tuple[dict[str, float], dict[str, float]]:
         """Blend weights for one slice, and NDCG@10 of each predictor alone and of the blend.
 
@@ -235,6 +240,13 @@ class EngineBundle:
         """
         names = list(self.predictors)
         cases = [self._validation_case(c, t) for c, t in zip(contexts, targets, strict=True)]
+        scale = {}
+        for name in names:
+            mean = float(np.mean([case.confidences[name] for case in cases])) if cases else 0.0
+            scale[name] = 1.0 / mean if mean > 0 else 1.0
+        self.confidence_scale[slice_name] = scale
+        for case in cases:
+            case.confidences = {n: c * scale[n] for n, c in case.confidences.items()}
         alone = {name: float(np.mean([case.alone[name] for case in cases])) for name in names}
         best = max(alone.values()) if alone else 0.0
         if best <= 0:
@@ -295,10 +307,11 @@ class EngineBundle:
         parts: dict[str, tuple[float, np.ndarray]] = {}
         confidences: dict[str, float] = {}
         quality = self._quality_for(context)
+        scale = self.confidence_scale.get(self._slice_of(context), {})
         for name, predictor in self.predictors.items():
             result: Scores = predictor.score(context)
             confidences[name] = float(result.confidence)
-            weight = float(result.confidence) * quality.get(name, 1.0)
+            weight = float(result.confidence) * scale.get(name, 1.0) * quality.get(name, 1.0)
             if weight > 0:
                 parts[name] = (weight, _standardise(result.scores))
         if not parts:
@@ -446,6 +459,7 @@ class EngineBundle:
             "format_version": FORMAT_VERSION,
             "quality": self.quality,
             "slice_quality": self.slice_quality,
+            "confidence_scale": self.confidence_scale,
             "titles": self.titles,
             "metadata": {k: v for k, v in self.metadata.items() if k != "titles"},
             "predictors": predictors_meta,
@@ -505,6 +519,10 @@ def load_bundle(path: Path) -> EngineBundle:
         slice_quality={
             name: {k: float(v) for k, v in weights.items()}
             for name, weights in meta.get("slice_quality", {}).items()
+        },
+        confidence_scale={
+            name: {k: float(v) for k, v in scales.items()}
+            for name, scales in meta.get("confidence_scale", {}).items()
         },
         track_ids=arrays["bundle.track_ids"],
         artist=arrays["bundle.artist"],
@@ -593,7 +611,16 @@ def _monotone_bins(raw: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.nd
     order = np.argsort(raw)
     chunks = np.array_split(order, CALIBRATION_BINS)
     xs = np.array([raw[c].mean() for c in chunks], dtype=np.float64)
-    ys = np.array([hits[c].mean() for c in chunks], dtype=np.float64)
+    # Shrink each bin toward the overall hit rate (CALIBRATION_PRIOR pseudo-observations), so a
+    # bin that saw no hit says "rarely", not "never".
+    overall = float(hits.mean())
+    ys = np.array(
+        [
+            (hits[c].sum() + CALIBRATION_PRIOR * overall) / (len(c) + CALIBRATION_PRIOR)
+            for c in chunks
+        ],
+        dtype=np.float64,
+    )
     weights = np.array([len(c) for c in chunks], dtype=np.float64)
     ys = _pool_adjacent_violators(ys, weights)
     return xs.astype(np.float32), np.clip(ys, 0.0, 1.0).astype(np.float32)
