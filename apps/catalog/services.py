@@ -165,20 +165,7 @@ def _upsert_artists(records: Iterable[fma.ArtistRecord], batch_size: int) -> dic
         Artist(fma_id=r.fma_id, name=r.name, location=r.location, website=r.website)
         for r in records
     ]
-    with transaction.atomic():
-        Artist.objects.bulk_create(
-            objects,
-            batch_size=batch_size,
-            update_conflicts=True,
-            unique_fields=["fma_id"],
-            update_fields=["name", "location", "website"],
-        )
-    wanted = {a.fma_id for a in objects}
-    return {
-        fma_id: pk
-        for fma_id, pk in Artist.objects.filter(fma_id__isnull=False).values_list("fma_id", "id")
-        if fma_id is not None and fma_id in wanted
-    }
+    return _upsert_by_fma_id(Artist, objects, ["name", "location", "website"], batch_size)
 
 
 def _upsert_albums(
@@ -194,18 +181,27 @@ def _upsert_albums(
         )
         for r in records
     ]
+    return _upsert_by_fma_id(
+        Album, objects, ["title", "artist", "album_type", "date_released"], batch_size
+    )
+
+
+def _upsert_by_fma_id(
+    model: type[Artist] | type[Album], objects: list[Any], update_fields: list[str], batch_size: int
+) -> dict[int, int]:
+    """Insert or update ``objects`` keyed by FMA id; return ``{fma_id: pk}`` for those ids."""
     with transaction.atomic():
-        Album.objects.bulk_create(
+        model.objects.bulk_create(
             objects,
             batch_size=batch_size,
             update_conflicts=True,
             unique_fields=["fma_id"],
-            update_fields=["title", "artist", "album_type", "date_released"],
+            update_fields=update_fields,
         )
-    wanted = {a.fma_id for a in objects}
+    wanted = {o.fma_id for o in objects}
     return {
         fma_id: pk
-        for fma_id, pk in Album.objects.filter(fma_id__isnull=False).values_list("fma_id", "id")
+        for fma_id, pk in model.objects.filter(fma_id__isnull=False).values_list("fma_id", "id")
         if fma_id is not None and fma_id in wanted
     }
 
