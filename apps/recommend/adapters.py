@@ -21,7 +21,6 @@ from apps.history.eventstore import Event, get_event_store
 from apps.history.models import EventType, HistoryEntry
 from apps.recommend.engine.dataset import (
     AUDIO_FEATURES,
-    Context,
     Dataset,
     ListenerFeatures,
     TrackFeatures,
@@ -175,17 +174,3 @@ def dataset_fingerprint(dataset: Dataset) -> str:
         for values in (dataset.listeners.gender, dataset.listeners.country):
             digest.update("|".join(values.tolist()).encode())
     return digest.hexdigest()[:32]
-
-
-def context_for(
-    listener: Listener, history_track_ids: list[int], track_position: dict[int, int]
-) -> Context:
-    """The engine's view of one listener now: demographics and history positions, oldest first."""
-    positions = [track_position[t] for t in history_track_ids if t in track_position]
-    return Context(
-        history=np.array(positions, dtype=np.int64),
-        age=float("nan") if listener.age is None else float(listener.age),
-        gender=listener.gender or "",
-        country=str(listener.country or ""),
-        occupation=listener.occupation or "",
-    )

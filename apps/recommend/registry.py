@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,15 +23,6 @@ logger = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 30.0
 PRIOR_VERSION_PREFIX = "prior"
-
-
-@dataclass(frozen=True)
-class ServedRecommendation:
-    track_id: int
-    score: float
-    confidence: float
-    reason: str
-    shares: dict[str, float] = field(default_factory=dict)
 
 
 class ServingEngine:
@@ -80,14 +70,11 @@ class ServingEngine:
                 track_id=int(self.track_ids[item.track]),
                 score=float(item.score),
                 confidence=float(item.confidence),
-                reason=self._reason(item.reason),
+                reason=item.reason,
                 shares=dict(item.shares),
             )
             for item in items
         ]
-
-    def _reason(self, reason: str) -> str:
-        return reason
 
     def recommend(self, context: Context, n: int) -> list[Any]:
         return self._served(self.bundle.recommend(context, n))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -36,22 +37,39 @@ class TrainingResult:
 
 
 def untrained_bundle() -> EngineBundle:
-    """A bundle fitted on the catalog alone: FMA popularity serves until listeners exist."""
+    """What a web process serves before any model is trained: popularity and demographics.
+
+    Built in the request path (see ``registry.prior_engine``), so it fits only the two cheap
+    predictors: the item-item and neural models are left to ``model_train`` in a worker.
+    """
+    from apps.recommend.engine.demographic import DemographicPredictor
+    from apps.recommend.engine.popularity import PopularityPredictor
+
     catalog = load_catalog()
     dataset = build_dataset(catalog)
-    return _fit(catalog, dataset, measure=False)
-
-
-def _fit(
-    catalog: Catalog, dataset: Dataset, *, measure: bool = True, seed: int = 0
-) -> EngineBundle:
-    bundle = EngineBundle(seed=seed, measure_quality=measure)
+    predictors: dict[str, Any] = {
+        "popularity": PopularityPredictor(),
+        "demographic": DemographicPredictor(),
+    }
+    bundle = EngineBundle(predictors=predictors, measure_quality=False)
     bundle.fit(dataset)
-    bundle.titles = [
+    bundle.titles = _display_titles(catalog)
+    return bundle
+
+
+def _fit(catalog: Catalog, dataset: Dataset, *, seed: int = 0) -> EngineBundle:
+    bundle = EngineBundle(seed=seed)
+    bundle.fit(dataset)
+    bundle.titles = _display_titles(catalog)
+    return bundle
+
+
+def _display_titles(catalog: Catalog) -> list[str]:
+    """ "Title by Artist" per track position, for "Because you added …"."""
+    return [
         f"{title} by {artist}" if artist else title
         for title, artist in zip(catalog.titles, catalog.artist_names, strict=True)
     ]
-    return bundle
 
 
 def model_train(*, force: bool = False, seed: int = 0) -> TrainingResult:

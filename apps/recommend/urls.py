@@ -6,5 +6,4 @@ from apps.recommend import views
 
 urlpatterns = [
     path("recommendations", views.recommendations_page, name="recommendations"),
-    path("recommendations/card", views.card, name="recommendation-card"),
 ]

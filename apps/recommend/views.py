@@ -1,23 +1,15 @@
-"""Recommendation pages: the card partial and the "For you" page."""
+"""The "For you" page (the card itself renders inside the search results partial)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.identity import get_listener
 from apps.recommend.selectors import shown_recommendations
 
 RECOMMENDATIONS_PAGE_SIZE = 20
-
-
-@require_GET
-@vary_on_headers("HX-Request")
-def card(request: HttpRequest) -> HttpResponse:
-    """The top-recommendation card alone (htmx reloads it after every history change)."""
-    return render(request, "recommend/_card.html")
 
 
 @require_GET

@@ -31,6 +31,18 @@ def test_without_any_model_the_catalog_prior_answers(planted_catalog: PlantedCat
 
 
 @pytest.mark.django_db
+def test_before_training_the_web_process_fits_only_cheap_predictors(
+    genre_fans: list[Listener],
+) -> None:
+    """Listener data exists but no model: serving must not train torch in the request."""
+    engine = registry.get_engine()
+    assert engine.version.startswith("prior-")
+    assert set(engine.bundle.predictors) == {"popularity", "demographic"}
+    listener = genre_fans[0]
+    assert recommendations_for(listener=listener, n=5).items
+
+
+@pytest.mark.django_db
 def test_never_recommends_history_tracks(planted_catalog: PlantedCatalog) -> None:
     listener = make_listener()
     history = planted_catalog.tracks_by_genre[0][:20]
@@ -127,12 +139,22 @@ def test_adding_a_song_changes_the_card(genre_fans: list[Listener], client: Clie
     model_train()
     listener = make_listener(age=30, gender="F")
     login_listener(client, listener)
-    first = client.get("/recommendations/card")
-    assert first.status_code == 200
-    assert b"% match" in first.content
+    first = _card(client)
+    assert "% match" in first
     top_id = recommendations_for(listener=listener, n=1).items[0].track_id
+    assert f'name="track_id" value="{top_id}"' in first
     response = client.post("/history/add", {"track_id": top_id}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    second = client.get("/recommendations/card")
-    assert second.content != first.content
-    assert f'/tracks/{top_id}"'.encode() not in second.content
+    assert "historyChanged" in response["HX-Trigger"]  # the results (and card) reload on it
+    second = _card(client)
+    assert "% match" in second
+    assert f'name="track_id" value="{top_id}"' not in second
+
+
+def _card(client: Client) -> str:
+    """The recommendation card inside the search results partial (what htmx swaps in)."""
+    response = client.get("/search", {"q": "Song"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    start = html.index('id="recommendation-card"')
+    return html[start : html.index("</section>", start)]
