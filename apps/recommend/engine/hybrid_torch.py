@@ -122,6 +122,12 @@ def _ragged_arange(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(total) - np.repeat(starts, lengths), owners
 
 
+def epochs_for(targets_per_epoch: int, cfg: HybridConfig) -> int:
+    """Epochs that fit ``cfg.target_budget`` targets, between 1 and ``cfg.max_epochs``."""
+    wanted = round(cfg.target_budget / max(targets_per_epoch, 1))
+    return int(min(max(wanted, 1), max(cfg.max_epochs, 1)))
+
+
 def train(
     *,
     user: np.ndarray,
@@ -166,8 +172,9 @@ def train(
         # very long histories contribute a fresh random subset each epoch
         eff = np.minimum(lengths, cfg.max_user_items)
         k = cfg.targets_per_sample
+        epochs = cfg.epochs or epochs_for(int(eff.sum()), cfg)
         losses: list[float] = []
-        for epoch in range(cfg.epochs):
+        for epoch in range(epochs):
             # shuffle each listener's items (the sort on user keeps the groups together)
             perm = np.lexsort((rng.random(len(user_s)), user_s))
             items_p, w_p = item_s[perm], weight_s[perm]
@@ -238,9 +245,9 @@ def train(
                 total += float(loss.detach())
                 n_batches += 1
             losses.append(total / max(1, n_batches))
-            logger.info("hybrid epoch %d/%d loss %.4f", epoch + 1, cfg.epochs, losses[-1])
+            logger.info("hybrid epoch %d/%d loss %.4f", epoch + 1, epochs, losses[-1])
             if cfg.progress is not None:
-                cfg.progress(epoch + 1, cfg.epochs, losses[-1])
+                cfg.progress(epoch + 1, epochs, losses[-1])
         exported = _export(model, enc, losses, time.perf_counter() - started, device)
         if cfg.keep_module:
             exported.module = model.cpu()

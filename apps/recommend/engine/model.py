@@ -38,7 +38,12 @@ class HybridConfig:
     demo_dim: int = 8
     n_tag_buckets: int = 1 << 14
     min_item_count: int = 1  # interactions before a track gets its own id row
-    epochs: int = 2
+    # Passes over the data; None: as many as fit ``target_budget`` training targets, between 1
+    # and ``max_epochs``. Small data needs many passes (ML-100K: NDCG@10 0.21 after 2 epochs,
+    # 0.25 after 8), 2.4 M interactions get one and stay inside the training-time target.
+    epochs: int | None = None
+    target_budget: int = 1_000_000
+    max_epochs: int = 10
     batch_samples: int = 512  # listener samples per batch (x targets_per_sample targets)
     targets_per_sample: int = 4
     max_user_items: int = 200  # per listener and epoch

@@ -1,7 +1,12 @@
 """Time-decayed popularity blended with the catalogue's own popularity (FMA listens/favorites).
 
 An interaction at time ``t`` counts ``weight * 2 ** (-(ref - t) / half_life)`` where ``ref`` is
-the data's latest time. The decayed counts ``d`` are blended with the prior ``q`` (a
+the data's latest time. The half-life is given, or (the default) chosen at fit time from
+``HALF_LIFE_GRID_S``: the latest items of some listeners are held out and the half-life whose
+counts rank them best (NDCG@10) wins. Which one wins depends on the data: a site whose
+listeners follow what is new gets days, a catalogue of evergreen favourites gets years.
+
+The decayed counts ``d`` are blended with the prior ``q`` (a
 distribution over tracks) as ``(d + k q) / (D + k)``: with no interactions this is the prior, so
 the predictor answers from day one. Requests at a later ``now`` scale every count by the same
 factor, which shifts weight toward the prior as the data ages. Optionally the same is kept per
@@ -18,8 +23,19 @@ import numpy as np
 from apps.recommend.engine._common import age_band, age_bands, norm_str, prior_distribution, take
 from apps.recommend.engine.dataset import Context, Dataset, Scores
 
-DEFAULT_HALF_LIFE_S = 7 * 86_400.0
+DAY_S = 86_400.0
+#: Half-lives tried when none is given; the last one is "no decay" in practice.
+HALF_LIFE_GRID_S: tuple[float, ...] = (1 * DAY_S, 7 * DAY_S, 30 * DAY_S, 180 * DAY_S, 3650 * DAY_S)
+#: Used when there is too little data to choose.
+DEFAULT_HALF_LIFE_S = 7 * DAY_S
+#: Up to this half-life the counts describe what is new, and the reason says "trending".
+TRENDING_MAX_HALF_LIFE_S = 14 * DAY_S
+TUNING_LISTENERS = 500
+TUNING_SHARE = 0.2
+TUNING_MIN_HISTORY = 5
+TUNING_HOLDOUT = 0.2
 REASON_TRENDING = "Trending this week"
+REASON_POPULAR = "Popular with listeners"
 REASON_PRIOR = "Popular on FMA"
 
 
@@ -28,7 +44,8 @@ class PopularityPredictor:
     """Recent popularity with a catalogue prior; cheap to refresh."""
 
     name: str = "popularity"
-    half_life_s: float = DEFAULT_HALF_LIFE_S
+    half_life_s: float | None = None  # None: chosen from half_life_grid at fit time
+    half_life_grid: tuple[float, ...] = HALF_LIFE_GRID_S
     prior_strength: float = 50.0  # interactions' worth of prior
     by_group: bool = False  # keep per (age band, gender) vectors as well
     group_shrinkage: float = 20.0  # decayed interactions' worth of global popularity
@@ -37,6 +54,8 @@ class PopularityPredictor:
 
     n_tracks: int = 0
     ref_time: float = 0.0
+    chosen_half_life_s: float = DEFAULT_HALF_LIFE_S
+    tuning: dict[str, float] = field(default_factory=dict)  # half-life (days) -> NDCG@10
     decayed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     prior: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     groups: dict[str, int] = field(default_factory=dict)
@@ -51,7 +70,12 @@ class PopularityPredictor:
         self.prior = prior_distribution(dataset, n).astype(np.float32)
         ts = np.asarray(dataset.timestamp, dtype=np.float64)
         self.ref_time = float(ts.max()) if len(ts) else 0.0
-        decay = np.exp2(-(self.ref_time - ts) / self.half_life_s) if len(ts) else ts
+        self.chosen_half_life_s = (
+            float(self.half_life_s)
+            if self.half_life_s is not None
+            else self._choose_half_life(dataset)
+        )
+        decay = np.exp2(-(self.ref_time - ts) / self.chosen_half_life_s) if len(ts) else ts
         w = dataset.weight.astype(np.float64) * decay
         self.decayed = np.bincount(dataset.item, weights=w, minlength=n).astype(np.float32)
         self.groups = {}
@@ -72,10 +96,62 @@ class PopularityPredictor:
         self.group_decayed = np.stack(rows) if rows else np.zeros((0, n), dtype=np.float32)
         return self
 
+    def _choose_half_life(self, dataset: Dataset) -> float:
+        """The half-life whose decayed counts best rank listeners' latest items (ties: shorter).
+
+        Some listeners (``TUNING_SHARE``, at most ``TUNING_LISTENERS``) lose their latest
+        ``TUNING_HOLDOUT`` of items; the
+        counts of everything else, decayed to the latest remaining time, rank the catalogue
+        minus each listener's own remaining items, and NDCG@10 on the held-out ones decides.
+        """
+        self.tuning = {}
+        counts = np.bincount(dataset.user, minlength=dataset.n_listeners)
+        eligible = np.flatnonzero(counts >= TUNING_MIN_HISTORY)
+        if len(eligible) < 20 or len(self.half_life_grid) == 0:
+            return DEFAULT_HALF_LIFE_S
+        rng = np.random.default_rng(0)
+        # a share of the listeners only: hiding everyone's latest items would hide the present
+        size = min(TUNING_LISTENERS, max(20, int(TUNING_SHARE * len(eligible))))
+        chosen = rng.choice(eligible, size=size, replace=False)
+        order = np.lexsort((dataset.timestamp, dataset.user))
+        user_sorted = dataset.user[order]
+        held = np.zeros(dataset.n_interactions, dtype=bool)
+        shown_sets: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        for u in chosen.tolist():
+            rows = order[np.searchsorted(user_sorted, u) : np.searchsorted(user_sorted, u, "right")]
+            n_out = max(1, round(TUNING_HOLDOUT * len(rows)))
+            held[rows[-n_out:]] = True
+            shown_sets.append(np.unique(dataset.item[rows[:-n_out]]))
+            targets.append(np.unique(dataset.item[rows[-n_out:]]))
+        ts = np.asarray(dataset.timestamp[~held], dtype=np.float64)
+        items, weights = dataset.item[~held], dataset.weight[~held].astype(np.float64)
+        ref = float(ts.max())
+        depth = 10 + max(len(s) for s in shown_sets)
+        discount = 1.0 / np.log2(np.arange(2, 12))
+        best, best_ndcg = DEFAULT_HALF_LIFE_S, -1.0
+        for half_life in sorted(self.half_life_grid):
+            decayed = np.bincount(
+                items, weights=weights * np.exp2(-(ref - ts) / half_life), minlength=self.n_tracks
+            )
+            k = min(depth, self.n_tracks)
+            head = np.argpartition(-decayed, k - 1)[:k]
+            head = head[np.argsort(-decayed[head], kind="stable")]
+            total = 0.0
+            for shown, target in zip(shown_sets, targets, strict=True):
+                top = head[np.isin(head, shown, invert=True)][:10]
+                hits = np.isin(top, target)
+                total += float(discount[: len(top)][hits].sum() / discount[: len(target)].sum())
+            ndcg = total / len(targets)
+            self.tuning[f"{half_life / DAY_S:g}d"] = round(ndcg, 6)
+            if ndcg > best_ndcg + 1e-9:
+                best, best_ndcg = half_life, ndcg
+        return float(best)
+
     def _scale(self, context: Context) -> float:
         if context.now is None or context.now <= self.ref_time:
             return 1.0
-        return float(np.exp2(-(context.now - self.ref_time) / self.half_life_s))
+        return float(np.exp2(-(context.now - self.ref_time) / self.chosen_half_life_s))
 
     def _vector(self, context: Context) -> tuple[np.ndarray, float]:
         scale = self._scale(context)
@@ -118,11 +194,18 @@ class PopularityPredictor:
         return Scores(scores=take(cached[0], candidates), confidence=cached[1])
 
     def explain(self, context: Context, track: int) -> str:
-        """ "Trending this week" when recent interactions, not the prior, carry this track."""
+        """Listeners' interactions or the catalogue prior, whichever carries this track.
+
+        "Trending this week" only when the half-life is short enough for the counts to say
+        what is new; with a long one they say what is popular.
+        """
         scale = self._scale(context)
         recent = scale * float(self.decayed[track])
         from_prior = self.prior_strength * float(self.prior[track])
-        return REASON_TRENDING if recent > from_prior else REASON_PRIOR
+        if recent <= from_prior:
+            return REASON_PRIOR
+        trending = self.chosen_half_life_s <= TRENDING_MAX_HALF_LIFE_S
+        return REASON_TRENDING if trending else REASON_POPULAR
 
     # --- persistence --------------------------------------------------------------------------
     def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -134,6 +217,9 @@ class PopularityPredictor:
         meta = {
             "name": self.name,
             "half_life_s": self.half_life_s,
+            "half_life_grid": list(self.half_life_grid),
+            "chosen_half_life_s": self.chosen_half_life_s,
+            "tuning": self.tuning,
             "prior_strength": self.prior_strength,
             "by_group": self.by_group,
             "group_shrinkage": self.group_shrinkage,
@@ -149,7 +235,10 @@ class PopularityPredictor:
     def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> PopularityPredictor:
         return cls(
             name=meta["name"],
-            half_life_s=float(meta["half_life_s"]),
+            half_life_s=None if meta["half_life_s"] is None else float(meta["half_life_s"]),
+            half_life_grid=tuple(float(x) for x in meta.get("half_life_grid", HALF_LIFE_GRID_S)),
+            chosen_half_life_s=float(meta.get("chosen_half_life_s", DEFAULT_HALF_LIFE_S)),
+            tuning={str(k): float(v) for k, v in meta.get("tuning", {}).items()},
             prior_strength=float(meta["prior_strength"]),
             by_group=bool(meta["by_group"]),
             group_shrinkage=float(meta["group_shrinkage"]),

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from apps.recommend.engine.dataset import Context
-from apps.recommend.engine.model import HybridPredictor
+from apps.recommend.engine.model import HybridConfig, HybridPredictor
 from apps.recommend.engine.synthetic import generate
 from tests.recommend.engine.conftest import small_config
 from tests.recommend.engine.planted import A, B, C, co_listening
@@ -94,3 +95,13 @@ def test_new_history_scores_without_retraining(planted_model: HybridPredictor) -
     second = planted_model.score(Context(history=np.array([10, A, B]))).scores
 
     assert not np.allclose(first, second)
+
+
+@pytest.mark.parametrize(
+    ("targets", "epochs"), [(50_000, 10), (300_000, 3), (1_000_000, 1), (2_400_000, 1)]
+)
+def test_epochs_follow_the_target_budget(targets: int, epochs: int) -> None:
+    from apps.recommend.engine.hybrid_torch import epochs_for
+
+    assert epochs_for(targets, HybridConfig()) == epochs
+    assert epochs_for(targets, HybridConfig(max_epochs=2)) == min(epochs, 2)

@@ -4,6 +4,7 @@ import numpy as np
 
 from apps.recommend.engine.dataset import Context, ListenerFeatures, TrackFeatures
 from apps.recommend.engine.popularity import (
+    REASON_POPULAR,
     REASON_PRIOR,
     REASON_TRENDING,
     PopularityPredictor,
@@ -72,3 +73,45 @@ def test_per_group_popularity_follows_the_group() -> None:
 
     assert young[0] > young[1]
     assert old[1] > old[0]
+
+
+def _weekly(pick: object, n_listeners: int = 100, weeks: int = 10) -> PopularityPredictor:
+    """Each listener adds one track per week, chosen by ``pick(rng, week)``."""
+    rng = np.random.default_rng(0)
+    users, items, ts = [], [], []
+    for user in range(n_listeners):
+        for week in range(weeks):
+            users.append(user)
+            items.append(int(pick(rng, week)))  # type: ignore[operator]
+            ts.append(NOW - (weeks - 1 - week) * 7 * DAY + rng.uniform(0, DAY))
+    return PopularityPredictor().fit(make_dataset(users, items, n_listeners, 300, timestamps=ts))
+
+
+def test_half_life_is_short_when_listeners_follow_what_is_new() -> None:
+    # every week has its own five hits: all-time counts cannot tell this week's from the first
+    predictor = _weekly(lambda rng, week: week * 5 + rng.integers(5))
+
+    assert predictor.chosen_half_life_s <= 30 * DAY
+    assert predictor.tuning["3650d"] < max(predictor.tuning.values())
+    assert predictor.explain(Context(), 9 * 5) == REASON_TRENDING
+
+
+def test_half_life_is_long_when_favourites_last() -> None:
+    # twenty evergreen favourites, half of all adds; the rest spread over 250 other tracks
+    def pick(rng: np.random.Generator, week: int) -> int:
+        return int(rng.integers(20)) if rng.random() < 0.5 else int(50 + rng.integers(250))
+
+    predictor = _weekly(pick)
+
+    # over ten weeks of data 30 days and more rank alike; ties go to the shorter
+    assert predictor.chosen_half_life_s >= 30 * DAY
+    assert predictor.tuning["1d"] < max(predictor.tuning.values())
+    assert predictor.explain(Context(), 0) == REASON_POPULAR
+
+
+def test_a_given_half_life_is_not_tuned() -> None:
+    predictor = PopularityPredictor(half_life_s=3 * DAY).fit(
+        make_dataset(list(range(40)) * 5, [i % 7 for i in range(200)], 40, 7)
+    )
+    assert predictor.chosen_half_life_s == 3 * DAY
+    assert predictor.tuning == {}

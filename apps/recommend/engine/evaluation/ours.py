@@ -76,7 +76,12 @@ def _itemitem(params: dict[str, Any], seed: int) -> Predictor:
 
 
 def _ensemble(params: dict[str, Any], seed: int) -> Predictor:
-    """The ensemble exactly as the website serves it (``bundle.EngineBundle``)."""
+    """The ensemble as the website serves it (``bundle.EngineBundle``), told the task.
+
+    Every protocol here hides *random* items of a listener, so the blend is tuned on random
+    held-out items; the website tunes it on each listener's latest items (the next song).
+    """
+    params = {"holdout": "random", **params}
     predictor: Predictor = _load("bundle", "build_default_ensemble")(seed=seed, **params)
     return predictor
 

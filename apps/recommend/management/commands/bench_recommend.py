@@ -94,6 +94,12 @@ class Command(BaseCommand):
         out(f"Training (all predictors + validation): {time.perf_counter() - started:.1f} s")
         for name, seconds in bundle.metadata["predictor_fit_seconds"].items():
             out(f"  {name:12s} {seconds:.1f} s")
+        out("Blend weights and validation NDCG@10 per history slice:")
+        by_slice = bundle.metadata.get("validation_ndcg10_by_slice", {})
+        for slice_name, weights in bundle.slice_quality.items():
+            shown = ", ".join(f"{name} {weight:.2f}" for name, weight in weights.items())
+            ndcg = by_slice.get(slice_name, {}).get("ensemble", float("nan"))
+            out(f"  {slice_name:6s} {shown}; ensemble NDCG@10 {ndcg:.4f}")
         bundle.titles = data.titles
 
         with tempfile.TemporaryDirectory() as tmp:
