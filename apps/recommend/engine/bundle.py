@@ -37,11 +37,13 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 2  # 2: four history slices (calibration has four rows)
 ARTIST_CAP = 2  # tracks per artist in any block of ARTIST_BLOCK results
 ARTIST_BLOCK = 10
+# Simplest first: a more complex predictor must clearly beat a simpler one to lead a blend.
+SIMPLICITY = ("popularity", "demographic", "itemitem", "model")
 # Fallback order when every predictor has confidence 0 for a listener.
 FALLBACK_ORDER = ("model", "itemitem", "demographic", "popularity")
 VALIDATION_LISTENERS = 300
 VALIDATION_CANDIDATES = 300
-VALIDATION_SHARE = 0.15
+VALIDATION_SHARE = 0.3
 #: History-length slices, each with its own blend weights and calibration: (name, the shortest
 #: history in it, how many items its validation contexts are fed; None = all shown items).
 #: Which predictor knows best changes fastest at the very start: with one item EASE-style
@@ -58,9 +60,11 @@ CALIBRATION_SLICES = tuple(name for name, _, _ in HISTORY_SLICES)
 REFIT_MIN_HELDOUT_SHARE = 0.01
 HOLDOUTS = ("latest", "random")
 # Weights tried for each predictor when tuning the blend on held-out items (the leader starts
-# at 1), the least NDCG@10 gain that changes a weight, and the most coordinate-ascent passes.
+# at 1), the least NDCG@10 gain (absolute, and in standard errors) that changes a weight, and
+# the most coordinate-ascent passes.
 BLEND_LEVELS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
 MIN_BLEND_GAIN = 0.002
+BLEND_GAIN_SE = 2.0
 BLEND_PASSES = 3
 VALIDATION_MIN_HISTORY = 3
 CALIBRATION_BINS = 10
@@ -80,6 +84,11 @@ class _Case:
 
 
 def _blend_ndcg(cases: list[_Case], quality: dict[str, float]) -> float:
+    return float(np.mean(_blend_gains(cases, quality))) if cases else 0.0
+
+
+def _blend_gains(cases: list[_Case], quality: dict[str, float]) -> np.ndarray:
+    """NDCG@10 of the blend with weights ``quality``, per validation listener."""
     gains = []
     for case in cases:
         weights = {n: case.confidences[n] * quality.get(n, 0.0) for n in case.vectors}
@@ -97,7 +106,22 @@ def _blend_ndcg(cases: list[_Case], quality: dict[str, float]) -> float:
         dcg = float(np.sum(case.relevant[top] / np.log2(np.arange(2, k + 2))))
         ideal = float(np.sum(1.0 / np.log2(np.arange(2, min(k, case.n_relevant) + 2))))
         gains.append(dcg / ideal if ideal > 0 else 0.0)
-    return float(np.mean(gains)) if gains else 0.0
+    return np.asarray(gains, dtype=np.float64)
+
+
+def _clear_gain(trial: np.ndarray, current: np.ndarray) -> bool:
+    """Is ``trial`` better than ``current`` by more than noise (paired, per listener)?
+
+    The mean per-listener gain must reach ``MIN_BLEND_GAIN`` and ``BLEND_GAIN_SE`` standard
+    errors of the per-listener differences: on a few hundred listeners a smaller gain is as
+    likely to be luck of the draw as a better blend.
+    """
+    if len(trial) == 0:
+        return False
+    diff = trial - current
+    mean = float(diff.mean())
+    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+    return mean > max(MIN_BLEND_GAIN, BLEND_GAIN_SE * se)
 
 
 class BundleError(Exception):
@@ -258,11 +282,12 @@ class EngineBundle:
     ) -> tuple[dict[str, float], dict[str, float]]:
         """Blend weights for one slice, and NDCG@10 of each predictor alone and of the blend.
 
-        The blend starts as the best predictor alone. Coordinate ascent then tries each
+        The blend starts as one predictor alone: the simplest (``SIMPLICITY``) unless a more
+        complex one is clearly better alone on these listeners. Coordinate ascent then tries each
         predictor at each weight of ``BLEND_LEVELS`` (relative to the others) and keeps a change
-        only when the blend's NDCG@10 on the held-out items rises by ``MIN_BLEND_GAIN``: with a
-        few hundred validation listeners smaller gains are mostly noise, and a blend that only
-        fits noise would lose to its best member on new listeners. The blend is scored on
+        only when the blend's NDCG@10 on the held-out items rises clearly (``_clear_gain``):
+        with a few hundred validation listeners small gains are mostly noise, and a blend that
+        only fits noise would lose to its best member on new listeners. The blend is scored on
         candidate sets (each predictor's top ``VALIDATION_CANDIDATES`` plus the targets), which
         ranks like the full catalogue at a fraction of the memory.
         """
@@ -279,9 +304,17 @@ class EngineBundle:
         best = max(alone.values()) if alone else 0.0
         if best <= 0:
             return dict.fromkeys(names, 1.0), alone
-        leader = max(names, key=lambda n: alone[n])
+        # The simplest predictor leads unless a more complex one is clearly better alone.
+        by_simplicity = sorted(
+            names, key=lambda n: SIMPLICITY.index(n) if n in SIMPLICITY else len(SIMPLICITY)
+        )
+        alone_gains = {n: np.array([case.alone[n] for case in cases]) for n in names}
+        leader = by_simplicity[0]
+        for name in by_simplicity[1:]:
+            if _clear_gain(alone_gains[name], alone_gains[leader]):
+                leader = name
         quality = {name: 1.0 if name == leader else 0.0 for name in names}
-        score = _blend_ndcg(cases, quality)
+        gains = _blend_gains(cases, quality)
         for _ in range(BLEND_PASSES):
             changed = False
             for name in names:
@@ -289,12 +322,13 @@ class EngineBundle:
                     trial = {**quality, name: level}
                     if max(trial.values()) <= 0 or trial == quality:
                         continue
-                    trial_score = _blend_ndcg(cases, trial)
-                    if trial_score > score + MIN_BLEND_GAIN:
-                        quality, score, changed = trial, trial_score, True
+                    trial_gains = _blend_gains(cases, trial)
+                    if _clear_gain(trial_gains, gains):
+                        quality, gains, changed = trial, trial_gains, True
             if not changed:
                 break
         top = max(quality.values())
+        score = float(gains.mean()) if len(gains) else 0.0
         return {name: value / top for name, value in quality.items()}, {**alone, "ensemble": score}
 
     @staticmethod
@@ -686,7 +720,8 @@ def _hold_out(
     eligible = np.flatnonzero(counts >= VALIDATION_MIN_HISTORY)
     if len(eligible) < 10:
         return None
-    # At most 15% of listeners lose items to validation, so small datasets keep most of theirs.
+    # At most 30% of listeners lose items to validation (and small data is refitted on all of
+    # it afterwards, see REFIT_MIN_HELDOUT_SHARE).
     size = min(VALIDATION_LISTENERS, max(10, int(VALIDATION_SHARE * len(eligible))))
     chosen = rng.choice(eligible, size=size, replace=False)
     chosen_set = set(chosen.tolist())

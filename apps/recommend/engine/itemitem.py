@@ -64,6 +64,7 @@ DEFAULT_LAM_GRID: tuple[float, ...] = (25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1
 #: Used when there is too little data to validate.
 FALLBACK_LAM = 200.0
 WEIGHTINGS = ("binary", "log", "linear")
+AUTO = "auto"
 KEEPS = ("magnitude", "largest")
 #: Above this many items the inverse runs in float32 (half the memory, twice the speed).
 FLOAT64_MAX_ITEMS = 2_000
@@ -80,23 +81,24 @@ _EMPTY_I64 = np.zeros(0, dtype=np.int64)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
 
 
-def _pairs(dataset: Dataset, weighting: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct (listener, track) pairs with their weight under ``weighting``, mean 1."""
-    if weighting not in WEIGHTINGS:
-        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+def _pairs(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (listener, track) pairs and the sum of their interactions' weights."""
     if dataset.n_interactions == 0:
         return _EMPTY_I64, _EMPTY_I64, np.zeros(0, dtype=np.float64)
     key = dataset.user.astype(np.int64) * max(dataset.n_tracks, 1) + dataset.item
     uniq, inverse = np.unique(key, return_inverse=True)
     summed = np.bincount(inverse, weights=dataset.weight.astype(np.float64), minlength=len(uniq))
     users, items = np.divmod(uniq, max(dataset.n_tracks, 1))
+    return users, items, summed
+
+
+def _weigh(summed: np.ndarray, weighting: str) -> np.ndarray:
+    """Each pair's value in ``X`` under ``weighting``, scaled to a mean of 1."""
     if weighting == "binary":
-        w = np.ones(len(uniq), dtype=np.float64)
-    else:
-        w = np.log1p(np.maximum(summed, 0.0)) if weighting == "log" else np.maximum(summed, 0.0)
-        # scaled to a mean of 1 so one lambda grid fits every weighting
-        w = w / max(float(w.mean()), 1e-12)
-    return users, items, w
+        return np.ones(len(summed), dtype=np.float64)
+    w = np.log1p(np.maximum(summed, 0.0)) if weighting == "log" else np.maximum(summed, 0.0)
+    # scaled to a mean of 1 so one lambda grid fits every weighting
+    return w / max(float(w.mean()), 1e-12)
 
 
 def _gram(
@@ -161,7 +163,9 @@ class ItemItemPredictor:
     name: str = "itemitem"
     lam: float | None = None  # None: chosen on an internal validation from lam_grid
     lam_grid: tuple[float, ...] = DEFAULT_LAM_GRID
-    weighting: str = "binary"  # "binary", "log" (log1p of summed weights) or "linear"
+    # "binary", "log" (log1p of summed weights), "linear", or "auto": chosen with lam on the
+    # internal validation (on ML-100K ratings "linear" beat "binary" on some splits)
+    weighting: str = AUTO
     min_count: int = 2  # listeners an item needs to be active
     max_items: int = DEFAULT_MAX_ITEMS
     k_neighbours: int = DEFAULT_K_NEIGHBOURS
@@ -179,6 +183,7 @@ class ItemItemPredictor:
     n_tracks: int = 0
     n_interactions: int = 0
     chosen_lam: float = 0.0
+    chosen_weighting: str = "binary"
     fit_seconds: float = 0.0
     tuning: dict[str, float] = field(default_factory=dict)  # str(lam) -> validation NDCG@10
     active: np.ndarray = field(default_factory=lambda: _EMPTY_I64)  # track position per row
@@ -196,10 +201,22 @@ class ItemItemPredictor:
     def fit(self, dataset: Dataset) -> ItemItemPredictor:
         if self.keep not in KEEPS:
             raise ValueError(f"keep must be one of {KEEPS}, got {self.keep!r}")
+        if self.weighting not in (*WEIGHTINGS, AUTO):
+            raise ValueError(
+                f"weighting must be one of {(*WEIGHTINGS, AUTO)}, got {self.weighting!r}"
+            )
         start = time.perf_counter()
         self.n_tracks = dataset.n_tracks
-        users, items, w = _pairs(dataset, self.weighting)
+        users, items, summed = _pairs(dataset)
         self.n_interactions = len(users)
+        # "auto": every weighting when the weights differ at all (ratings, play counts)
+        if self.weighting != AUTO:
+            weightings: tuple[str, ...] = (self.weighting,)
+        elif len(summed) and float(summed.min()) < float(summed.max()):
+            weightings = WEIGHTINGS
+        else:
+            weightings = ("binary",)
+        self.chosen_weighting = weightings[0]
         counts = np.bincount(items, minlength=self.n_tracks)
         eligible = np.flatnonzero(counts >= max(self.min_count, 1))
         # most popular first, ties by position; then back in position order for cache locality
@@ -219,13 +236,16 @@ class ItemItemPredictor:
         col_of = np.full(self.n_tracks, -1, dtype=np.int64)
         col_of[active] = np.arange(len(active))
         keep = col_of[items] >= 0
-        users, cols, w = users[keep], col_of[items[keep]], w[keep]
-
-        self.chosen_lam = (
-            float(self.lam)
-            if self.lam is not None
-            else self._tune(users, cols, w, dataset.n_listeners, counts[active])
-        )
+        users, cols, summed = users[keep], col_of[items[keep]], summed[keep]
+        values = {weighting: _weigh(summed, weighting) for weighting in weightings}
+        if self.lam is not None and len(weightings) == 1:
+            self.chosen_lam = float(self.lam)
+        else:
+            grid = (self.lam,) if self.lam is not None else self.lam_grid
+            self.chosen_weighting, self.chosen_lam = self._tune(
+                users, cols, values, grid, dataset.n_listeners, counts[active]
+            )
+        w = values[self.chosen_weighting]
         dtype = np.float64 if len(active) <= FLOAT64_MAX_ITEMS else np.float32
         gram = _gram(users, cols, w, dataset.n_listeners, len(active), dtype)
         upper = _inverse_upper(gram, self.chosen_lam)
@@ -234,8 +254,9 @@ class ItemItemPredictor:
         self._index()
         self.fit_seconds = time.perf_counter() - start
         logger.info(
-            "itemitem: %d active items, lam=%g, %d weights, %.1f s",
+            "itemitem: %d active items, %s weights, lam=%g, %d weights, %.1f s",
             len(active),
+            self.chosen_weighting,
             self.chosen_lam,
             len(self.data),
             self.fit_seconds,
@@ -246,11 +267,17 @@ class ItemItemPredictor:
         self,
         users: np.ndarray,
         cols: np.ndarray,
-        w: np.ndarray,
+        values: dict[str, np.ndarray],
+        grid: tuple[float, ...],
         n_users: int,
         active_counts: np.ndarray,
-    ) -> float:
-        """``lam`` with the best NDCG@10 on held-out items of some listeners (ties: smaller)."""
+    ) -> tuple[str, float]:
+        """The weighting and ``lam`` with the best NDCG@10 on held-out items of some listeners.
+
+        Ties go to the earlier weighting of ``WEIGHTINGS`` and the smaller ``lam``. Every
+        weighting sees the same validation listeners and the same held-out items.
+        """
+        fallback = (next(iter(values)), FALLBACK_LAM if self.lam is None else float(self.lam))
         rng = np.random.default_rng(self.seed)
         # tune on the most popular active items only, so tuning stays cheap at scale
         n_tune = min(len(active_counts), self.tune_max_items)
@@ -261,32 +288,46 @@ class ItemItemPredictor:
         eligible = np.flatnonzero(per_user >= MIN_TUNING_HISTORY)
         n_val = min(round(self.tune_share * len(eligible)), self.tune_max_listeners)
         if n_val < MIN_TUNING_LISTENERS:
-            return FALLBACK_LAM
+            return fallback
         # Small data: average over disjoint folds of validation listeners, since one fold of a
         # few hundred listeners moves the choice by a grid step from seed to seed.
         folds = 1
         if n_val < self.tune_max_listeners:
             folds = max(1, min(self.tune_folds, len(eligible) // n_val))
         shuffled = rng.permutation(eligible)
-        totals: dict[float, float] = {}
+        totals: dict[tuple[str, float], float] = {}
         for fold in range(folds):
             val_users = shuffled[fold * n_val : (fold + 1) * n_val]
-            for lam, ndcg in self._tune_fold(
-                users, cols, w, n_users, remap, n_tune, val_users, rng
-            ).items():
-                totals[lam] = totals.get(lam, 0.0) + ndcg / folds
-        self.tuning = {str(lam): round(ndcg, 6) for lam, ndcg in totals.items()}
+            for weighting, w in values.items():
+                split_rng = np.random.default_rng([self.seed, fold])  # same split per weighting
+                found = self._tune_fold(
+                    users, cols, w, grid, n_users, remap, n_tune, val_users, split_rng
+                )
+                for lam, ndcg in found.items():
+                    key = (weighting, lam)
+                    totals[key] = totals.get(key, 0.0) + ndcg / folds
+        several = len(values) > 1
+        self.tuning = {
+            (f"{weighting}:{lam}" if several else str(lam)): round(ndcg, 6)
+            for (weighting, lam), ndcg in totals.items()
+        }
         logger.info("itemitem tuning (%d fold(s) of %d listeners): %s", folds, n_val, self.tuning)
         if not totals:
-            return FALLBACK_LAM
+            return fallback
         best = max(totals.values())
-        return float(min(lam for lam, ndcg in totals.items() if ndcg >= best))
+        # first weighting in WEIGHTINGS order, then the smallest lam, among the best
+        for weighting in values:
+            lams = [lam for (wt, lam), ndcg in totals.items() if wt == weighting and ndcg >= best]
+            if lams:
+                return weighting, float(min(lams))
+        return fallback
 
     def _tune_fold(
         self,
         users: np.ndarray,
         cols: np.ndarray,
         w: np.ndarray,
+        grid: tuple[float, ...],
         n_users: int,
         remap: np.ndarray,
         n_tune: int,
@@ -327,7 +368,7 @@ class ItemItemPredictor:
         bounds = np.searchsorted(hv[by_listener], np.arange(1, n_val))
         heldout = np.split(hc[by_listener], bounds)
         found: dict[float, float] = {}
-        for lam in sorted(self.lam_grid):
+        for lam in sorted(grid):
             try:
                 weights = _dense_weights(gram.copy(), lam)
             except np.linalg.LinAlgError:
@@ -477,6 +518,7 @@ class ItemItemPredictor:
             "n_tracks": self.n_tracks,
             "n_interactions": self.n_interactions,
             "chosen_lam": self.chosen_lam,
+            "chosen_weighting": self.chosen_weighting,
             "fit_seconds": self.fit_seconds,
             "tuning": self.tuning,
         }
@@ -505,6 +547,7 @@ class ItemItemPredictor:
             n_tracks=int(meta["n_tracks"]),
             n_interactions=int(meta["n_interactions"]),
             chosen_lam=float(meta["chosen_lam"]),
+            chosen_weighting=str(meta.get("chosen_weighting", meta["weighting"])),
             fit_seconds=float(meta["fit_seconds"]),
             tuning={str(k): float(v) for k, v in meta["tuning"].items()},
             active=np.asarray(arrays["active"], dtype=np.int64),

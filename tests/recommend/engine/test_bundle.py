@@ -13,6 +13,7 @@ from apps.recommend.engine.bundle import (
     BundleError,
     EngineBundle,
     _capped_top,
+    _clear_gain,
     _hold_out,
     _monotone_bins,
     load_bundle,
@@ -58,11 +59,22 @@ def test_quality_is_measured_on_held_out_items(fitted: EngineBundle) -> None:
     assert all(0 <= q <= 1.0 for q in fitted.quality.values())
 
 
-def test_blend_never_loses_to_its_best_member_on_validation(fitted: EngineBundle) -> None:
-    """The tuning starts from the best predictor alone and only accepts gains."""
+def test_blend_does_not_lose_to_its_members_on_validation(fitted: EngineBundle) -> None:
+    """The tuning starts from one predictor alone and only accepts clear gains."""
     for slice_name, ndcg in fitted.metadata["validation_ndcg10_by_slice"].items():
         best_alone = max(ndcg[name] for name in fitted.predictors)
-        assert ndcg["ensemble"] >= best_alone - 1e-6, slice_name
+        # never below the simplest predictor; within noise of the best one
+        assert ndcg["ensemble"] >= ndcg["popularity"] - 1e-6, slice_name
+        assert ndcg["ensemble"] >= best_alone - 0.01, slice_name
+
+
+def test_only_a_clear_gain_changes_the_blend() -> None:
+    rng = np.random.default_rng(0)
+    current = rng.uniform(0, 1, 300)
+    assert not _clear_gain(current.copy(), current)
+    assert _clear_gain(current + 0.01, current)  # every listener gains
+    noisy = current + rng.normal(0.003, 0.2, 300)  # a small mean gain, much noise
+    assert not _clear_gain(noisy, current)
 
 
 @dataclass

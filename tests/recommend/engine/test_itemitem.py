@@ -8,7 +8,7 @@ import pytest
 from apps.recommend.engine.base import Predictor
 from apps.recommend.engine.dataset import Context, Dataset, Scores
 from apps.recommend.engine.evaluation.baselines import EASE
-from apps.recommend.engine.itemitem import ItemItemPredictor
+from apps.recommend.engine.itemitem import WEIGHTINGS, ItemItemPredictor
 from apps.recommend.engine.synthetic import generate
 
 N_GROUPS = 4
@@ -246,3 +246,21 @@ def test_no_data_answers_with_zero_confidence() -> None:
     assert answer.confidence == 0.0
     assert answer.scores.shape == (5,)
     assert predictor.similar(0) == []
+
+
+def test_auto_weighting_is_chosen_with_lambda_when_weights_differ() -> None:
+    data = planted(per_user=5)
+    data.weight = np.random.default_rng(0).integers(1, 6, data.n_interactions).astype("f4")
+    predictor = ItemItemPredictor(lam_grid=(1.0, 30.0)).fit(data)
+    assert set(predictor.tuning) == {
+        f"{weighting}:{lam}" for weighting in WEIGHTINGS for lam in (1.0, 30.0)
+    }
+    best = max(predictor.tuning.values())
+    key = f"{predictor.chosen_weighting}:{predictor.chosen_lam}"
+    assert predictor.tuning[key] == best
+
+
+def test_equal_weights_only_try_binary() -> None:
+    predictor = ItemItemPredictor(lam_grid=(1.0, 30.0)).fit(planted(per_user=5))
+    assert set(predictor.tuning) == {"1.0", "30.0"}
+    assert predictor.chosen_weighting == "binary"
