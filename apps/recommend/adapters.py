@@ -19,6 +19,7 @@ from apps.accounts.models import Listener
 from apps.catalog.models import Track
 from apps.history.eventstore import Event, get_event_store
 from apps.history.models import EventType, HistoryEntry
+from apps.recommend.engine.bundle import FORMAT_VERSION as BUNDLE_FORMAT_VERSION
 from apps.recommend.engine.dataset import (
     AUDIO_FEATURES,
     Dataset,
@@ -165,8 +166,13 @@ def _taste_events() -> Iterable[Event]:
 
 
 def dataset_fingerprint(dataset: Dataset) -> str:
-    """Changes whenever what a model would learn from changes (so unchanged data skips training)."""
+    """Changes whenever what a model would learn from changes (so unchanged data skips training).
+
+    The bundle format is part of it: after an upgrade that changes the format, the old model
+    cannot be served, so the same data must be trained again.
+    """
     digest = hashlib.sha256()
+    digest.update(f"bundle-format-{BUNDLE_FORMAT_VERSION}".encode())
     for array in (dataset.track_ids, dataset.user, dataset.item, dataset.weight):
         digest.update(np.ascontiguousarray(array).tobytes())
     if dataset.listeners is not None:

@@ -12,7 +12,7 @@ from django.test import Client
 from apps.accounts.models import Listener
 from apps.catalog.models import Track
 from apps.history.services import history_add
-from apps.recommend import registry
+from apps.recommend import adapters, registry
 from apps.recommend.models import ModelVersion
 from apps.recommend.services import _cache_key, recommendations_for
 from apps.recommend.training import model_train
@@ -87,6 +87,18 @@ def test_training_is_skipped_when_nothing_changed(genre_fans: list[Listener]) ->
     assert again.skipped == "no new data since the last model"
     assert again.version == first.version
     assert model_train(force=True).version != first.version
+
+
+@pytest.mark.django_db
+def test_a_new_bundle_format_retrains_the_same_data(
+    genre_fans: list[Listener], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an upgrade the old bundle cannot load, so "no new data" must not skip training."""
+    first = model_train()
+    monkeypatch.setattr(adapters, "BUNDLE_FORMAT_VERSION", adapters.BUNDLE_FORMAT_VERSION + 1)
+    again = model_train()
+    assert again.skipped == ""
+    assert again.version != first.version
 
 
 @pytest.mark.django_db

@@ -331,6 +331,17 @@ class EngineBundle:
         score = float(gains.mean()) if len(gains) else 0.0
         return {name: value / top for name, value in quality.items()}, {**alone, "ensemble": score}
 
+    def chosen_settings(self) -> dict[str, str]:
+        """Per history slice, the predictors that carry the blend and their relative weights."""
+        return {
+            name: " + ".join(
+                f"{predictor} {weight:.2g}"
+                for predictor, weight in sorted(weights.items(), key=lambda kv: -kv[1])
+                if weight > 0
+            )
+            for name, weights in self.slice_quality.items()
+        }
+
     @staticmethod
     def _slice_of(context: Context) -> str:
         n = len(history_of(context))

@@ -376,6 +376,10 @@ class ItemItemPredictor:
             found[float(lam)] = _ndcg_at_k(weights, fed, heldout, TUNING_K)
         return found
 
+    def chosen_settings(self) -> dict[str, Any]:
+        """What fit() chose (for the evaluation report)."""
+        return {"weighting": self.chosen_weighting, "lam": self.chosen_lam}
+
     def _sparsify(self, upper: np.ndarray) -> None:
         """Keep ``k_neighbours`` weights per row (by ``keep``), sorted best first."""
         n = upper.shape[0]

@@ -148,6 +148,10 @@ class PopularityPredictor:
                 best, best_ndcg = half_life, ndcg
         return float(best)
 
+    def chosen_settings(self) -> dict[str, str]:
+        """What fit() chose (for the evaluation report)."""
+        return {"half_life": f"{self.chosen_half_life_s / DAY_S:g}d"}
+
     def _scale(self, context: Context) -> float:
         if context.now is None or context.now <= self.ref_time:
             return 1.0

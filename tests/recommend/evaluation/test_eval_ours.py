@@ -31,3 +31,16 @@ def test_cheap_predictors_build_fit_and_score(planted: Dataset) -> None:
         predictor.fit(planted)
         answer = predictor.score(Context(history=np.array([0]), gender="m", age=21.0))
         assert answer.scores.shape == (planted.n_tracks,)
+
+
+def test_what_our_predictors_chose_reaches_the_results(planted: Dataset) -> None:
+    from apps.recommend.engine.evaluation.runner import Evaluation, Fitted, _result, _self_chosen
+
+    spec = next(s for s in our_specs() if s.name == "our-itemitem")
+    predictor = spec.factory({}, 0).fit(planted)
+    chosen = _self_chosen(predictor)
+    assert chosen == {"weighting": predictor.chosen_weighting, "lam": predictor.chosen_lam}
+
+    fitted = Fitted(predictor, {}, 0.1, float("nan"))
+    result = _result("strong", "full", spec, 0, fitted, Evaluation(metrics={}, reliability=[]))
+    assert result.params == chosen

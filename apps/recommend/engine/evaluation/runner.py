@@ -276,6 +276,16 @@ def tune(
 # --------------------------------------------------------------------------- protocols
 
 
+def _self_chosen(predictor: Predictor) -> dict[str, Any]:
+    """What a predictor chose for itself at fit time (``chosen_settings()``, when it has one).
+
+    Our predictors tune themselves on their own held-out data; the report shows what they
+    picked next to the settings the harness chose for the baselines.
+    """
+    chosen = getattr(predictor, "chosen_settings", None)
+    return dict(chosen()) if callable(chosen) else {}
+
+
 def _result(
     protocol: str,
     slice_name: str,
@@ -294,7 +304,7 @@ def _result(
         predictor=spec.name,
         group=spec.group,
         seed=seed,
-        params=dict(fitted.params),
+        params={**fitted.params, **_self_chosen(fitted.predictor)},
         metrics=values,
         reliability=evaluation.reliability,
     )
