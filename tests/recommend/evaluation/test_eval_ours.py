@@ -9,6 +9,7 @@ import numpy as np
 from apps.recommend.engine.base import Predictor
 from apps.recommend.engine.dataset import Context, Dataset
 from apps.recommend.engine.evaluation.ours import OUR_PREDICTORS, our_specs
+from apps.recommend.engine.itemitem import ItemItemPredictor
 
 
 def test_specs_follow_the_modules_that_exist() -> None:
@@ -39,6 +40,7 @@ def test_what_our_predictors_chose_reaches_the_results(planted: Dataset) -> None
     spec = next(s for s in our_specs() if s.name == "our-itemitem")
     predictor = spec.factory({}, 0).fit(planted)
     chosen = _self_chosen(predictor)
+    assert isinstance(predictor, ItemItemPredictor)
     assert chosen == {"weighting": predictor.chosen_weighting, "lam": predictor.chosen_lam}
 
     fitted = Fitted(predictor, {}, 0.1, float("nan"))
