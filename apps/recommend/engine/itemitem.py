@@ -12,7 +12,10 @@ Fitting
     memory and time. ``lam`` is given, or chosen by NDCG@10 on an internal validation: 20% of the
     items of some listeners are held out, the model is fitted on the rest (on at most
     ``tune_max_items`` items, the most popular, so tuning stays cheap next to the final fit) for
-    every ``lam`` of ``lam_grid``.
+    every ``lam`` of ``lam_grid``. With few listeners the score is averaged over up to
+    ``tune_folds`` disjoint groups of validation listeners. With ``weighting="auto"`` (the
+    default) and weights that differ (ratings, play counts), the value of each cell of ``X``
+    (1, log1p of the summed weights, or the summed weights) is chosen together with ``lam``.
 
 Serving state
     Row ``i`` of ``B`` holds what active item ``i`` says about every other item. Only
