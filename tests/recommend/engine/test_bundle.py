@@ -61,11 +61,14 @@ def test_quality_is_measured_on_held_out_items(fitted: EngineBundle) -> None:
 
 def test_blend_does_not_lose_to_its_members_on_validation(fitted: EngineBundle) -> None:
     """The tuning starts from one predictor alone and only accepts clear gains."""
-    for slice_name, ndcg in fitted.metadata["validation_ndcg10_by_slice"].items():
-        best_alone = max(ndcg[name] for name in fitted.predictors)
-        # never below the simplest predictor; within noise of the best one
+    by_slice = fitted.metadata["validation_ndcg10_by_slice"]
+    for slice_name, ndcg in by_slice.items():
+        # never below the simplest predictor, where every blend starts
         assert ndcg["ensemble"] >= ndcg["popularity"] - 1e-6, slice_name
-        assert ndcg["ensemble"] >= best_alone - 0.01, slice_name
+    # with long histories item-item is far ahead of the rest here: it must take the lead
+    warm = by_slice["warm"]
+    assert warm["itemitem"] > 2 * warm["popularity"]
+    assert warm["ensemble"] >= max(warm[name] for name in fitted.predictors) - 1e-6
 
 
 def test_only_a_clear_gain_changes_the_blend() -> None:

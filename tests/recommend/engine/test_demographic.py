@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from apps.recommend.engine.dataset import Context, ListenerFeatures
 from apps.recommend.engine.demographic import DemographicPredictor
@@ -69,3 +70,27 @@ def test_candidates_select_scores() -> None:
     part = predictor.score(ctx, np.array([7, 5])).scores
 
     np.testing.assert_array_equal(part, full[[7, 5]])
+
+
+def _one_heavy_one_light(normalise: bool) -> np.ndarray:
+    """Two listeners of one group: one added track 0 ten times over, the other track 1 once."""
+    lf = ListenerFeatures(
+        age=np.array([30.0, 30.0], dtype=np.float32),
+        gender=np.array(["f", "f"], dtype=object),
+        country=np.array(["FR", "FR"], dtype=object),
+        occupation=np.array(["", ""], dtype=object),
+    )
+    users, items = [0] * 10 + [1], [0] * 10 + [1]
+    predictor = DemographicPredictor(normalise=normalise, shrinkage=0.0)
+    predictor.fit(make_dataset(users, items, 2, 3, listeners=lf))
+    return predictor.score(Context(age=30.0, gender="f", country="FR")).scores
+
+
+def test_raw_counts_weigh_each_interaction() -> None:
+    scores = _one_heavy_one_light(normalise=False)
+    assert scores[0] > scores[1]
+
+
+def test_normalised_counts_weigh_each_listener_once() -> None:
+    scores = _one_heavy_one_light(normalise=True)
+    assert scores[0] == pytest.approx(scores[1], abs=1e-5)
