@@ -69,3 +69,74 @@ def take(scores: np.ndarray, candidates: np.ndarray | None) -> np.ndarray:
 def saturating(x: float, half: float) -> float:
     """``x / (x + half)``: 0 at 0, 0.5 at ``half``, approaching 1."""
     return float(x / (x + half)) if x > 0 else 0.0
+
+
+#: Which items of a validation listener are hidden: the newest (the next song) or random ones.
+HOLDOUTS = ("latest", "random")
+
+
+def hold_out_items(
+    dataset: Dataset,
+    rng: np.random.Generator,
+    *,
+    how: str = "latest",
+    share: float,
+    max_listeners: int,
+    min_listeners: int = 10,
+    min_history: int = 3,
+) -> tuple[Dataset, list[Context], list[np.ndarray]] | None:
+    """Hide 20% of the items (at least one) of some listeners: their latest, or random ones.
+
+    ``share`` of the listeners with at least ``min_history`` interactions (between
+    ``min_listeners`` and ``max_listeners``) lose items; everyone else keeps all of theirs, so
+    a share well below 1 leaves the present visible. Returns the training data without the
+    hidden items, each chosen listener's context (the shown items, oldest first, and their
+    demographics) and the hidden tracks; ``None`` when fewer than ``min_listeners`` qualify.
+    """
+    if how not in HOLDOUTS:
+        raise ValueError(f"holdout must be one of {HOLDOUTS}, got {how!r}")
+    counts = np.bincount(dataset.user, minlength=dataset.n_listeners)
+    eligible = np.flatnonzero(counts >= min_history)
+    if len(eligible) < min_listeners:
+        return None
+    size = min(max_listeners, max(min_listeners, int(share * len(eligible))))
+    chosen = rng.choice(eligible, size=size, replace=False)
+    keep = np.ones(dataset.n_interactions, dtype=bool)
+    contexts: list[Context] = []
+    targets: list[np.ndarray] = []
+    order = np.lexsort((dataset.timestamp, dataset.user))
+    user_sorted = dataset.user[order]
+    starts = np.searchsorted(user_sorted, chosen)
+    ends = np.searchsorted(user_sorted, chosen, side="right")
+    lf = dataset.listeners
+    for u, start, end in zip(chosen.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        rows = order[start:end]
+        n_hidden = max(1, len(rows) // 5)
+        if how == "random":
+            is_hidden = np.zeros(len(rows), dtype=bool)
+            is_hidden[rng.choice(len(rows), size=n_hidden, replace=False)] = True
+            hidden, shown = rows[is_hidden], rows[~is_hidden]  # shown stays oldest first
+        else:
+            hidden, shown = rows[-n_hidden:], rows[:-n_hidden]
+        keep[hidden] = False
+        contexts.append(
+            Context(
+                history=dataset.item[shown].astype(np.int64),
+                age=float(lf.age[u]) if lf is not None else float("nan"),
+                gender=str(lf.gender[u]) if lf is not None else "",
+                country=str(lf.country[u]) if lf is not None else "",
+                occupation=str(lf.occupation[u]) if lf is not None else "",
+            )
+        )
+        targets.append(np.unique(dataset.item[hidden]))
+    train = Dataset(
+        listener_ids=dataset.listener_ids,
+        track_ids=dataset.track_ids,
+        user=dataset.user[keep],
+        item=dataset.item[keep],
+        weight=dataset.weight[keep],
+        timestamp=dataset.timestamp[keep],
+        listeners=dataset.listeners,
+        tracks=dataset.tracks,
+    )
+    return train, contexts, targets

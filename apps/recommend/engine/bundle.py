@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from apps.recommend.engine._common import history_of
+from apps.recommend.engine._common import history_of, hold_out_items
 from apps.recommend.engine.dataset import Context, Dataset, Scores
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ CALIBRATION_SLICES = tuple(name for name, _, _ in HISTORY_SLICES)
 #: Refit every predictor on all data after tuning when validation hid at least this share of
 #: the interactions; below it the refit would cost a second training for almost no data.
 REFIT_MIN_HELDOUT_SHARE = 0.01
-HOLDOUTS = ("latest", "random")
 # Weights tried for each predictor when tuning the blend on held-out items (the leader starts
 # at 1), the least NDCG@10 gain (absolute, and in standard errors) that changes a weight, and
 # the most coordinate-ascent passes.
@@ -81,10 +80,6 @@ class _Case:
     relevant: np.ndarray  # bool per pool entry
     n_relevant: int
     alone: dict[str, float]
-
-
-def _blend_ndcg(cases: list[_Case], quality: dict[str, float]) -> float:
-    return float(np.mean(_blend_gains(cases, quality))) if cases else 0.0
 
 
 def _blend_gains(cases: list[_Case], quality: dict[str, float]) -> np.ndarray:
@@ -207,13 +202,19 @@ class EngineBundle:
         )
         self.titles = list(self.metadata.get("titles", [])) or []
         rng = np.random.default_rng(self.seed)
-        validation = _hold_out(dataset, rng, self.holdout) if self.measure_quality else None
-        fit_on = validation[0] if validation is not None else dataset
-        timings: dict[str, float] = {}
-        for name, predictor in self.predictors.items():
-            t0 = time.perf_counter()
-            predictor.fit(fit_on)
-            timings[name] = round(time.perf_counter() - t0, 3)
+        validation = (
+            hold_out_items(
+                dataset,
+                rng,
+                how=self.holdout,
+                share=VALIDATION_SHARE,
+                max_listeners=VALIDATION_LISTENERS,
+                min_history=VALIDATION_MIN_HISTORY,
+            )
+            if self.measure_quality
+            else None
+        )
+        timings = self._fit_predictors(validation[0] if validation is not None else dataset)
         self.quality = dict.fromkeys(self.predictors, 1.0)
         refit = False
         if validation is not None:
@@ -223,10 +224,8 @@ class EngineBundle:
         if refit:
             # The weights and calibration stay those measured on the hidden items; the served
             # predictors learn from everything (on small data the hidden share is not small).
-            for name, predictor in self.predictors.items():
-                t0 = time.perf_counter()
-                predictor.fit(dataset)
-                timings[name] = round(timings[name] + time.perf_counter() - t0, 3)
+            refit_timings = self._fit_predictors(dataset)
+            timings = {name: round(timings[name] + refit_timings[name], 3) for name in timings}
         self.metadata["refit_on_all_data"] = refit
         self.metadata.update(
             fit_seconds=round(time.perf_counter() - started, 3),
@@ -237,6 +236,15 @@ class EngineBundle:
             n_tracks=int(dataset.n_tracks),
         )
         return self
+
+    def _fit_predictors(self, dataset: Dataset) -> dict[str, float]:
+        """Fit every predictor on ``dataset``; seconds each took."""
+        timings: dict[str, float] = {}
+        for name, predictor in self.predictors.items():
+            t0 = time.perf_counter()
+            predictor.fit(dataset)
+            timings[name] = round(time.perf_counter() - t0, 3)
+        return timings
 
     def _measure(self, contexts: list[Context], targets: list[np.ndarray]) -> None:
         """Blend weights and calibration from items held out of training.
@@ -715,66 +723,3 @@ def _pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> np.ndar
     for value, _, count in blocks:
         out.extend([value] * int(count))
     return np.array(out)
-
-
-def _hold_out(
-    dataset: Dataset, rng: np.random.Generator, holdout: str = "latest"
-) -> tuple[Dataset, list[Context], list[np.ndarray]] | None:
-    """Hide 20% of the items of up to VALIDATION_LISTENERS listeners: their latest, or random.
-
-    The predictors are fitted without those items and scored on them: the measured quality
-    and the calibration are honest, and every listener still contributes most of their data.
-    """
-    if holdout not in HOLDOUTS:
-        raise ValueError(f"holdout must be one of {HOLDOUTS}, got {holdout!r}")
-    counts = np.bincount(dataset.user, minlength=dataset.n_listeners)
-    eligible = np.flatnonzero(counts >= VALIDATION_MIN_HISTORY)
-    if len(eligible) < 10:
-        return None
-    # At most 30% of listeners lose items to validation (and small data is refitted on all of
-    # it afterwards, see REFIT_MIN_HELDOUT_SHARE).
-    size = min(VALIDATION_LISTENERS, max(10, int(VALIDATION_SHARE * len(eligible))))
-    chosen = rng.choice(eligible, size=size, replace=False)
-    chosen_set = set(chosen.tolist())
-    keep = np.ones(dataset.n_interactions, dtype=bool)
-    contexts: list[Context] = []
-    targets: list[np.ndarray] = []
-    order = np.lexsort((dataset.timestamp, dataset.user))
-    user_sorted = dataset.user[order]
-    starts = np.searchsorted(user_sorted, chosen)
-    ends = np.searchsorted(user_sorted, chosen, side="right")
-    lf = dataset.listeners
-    for u, start, end in zip(chosen.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        rows = order[start:end]
-        if u not in chosen_set or len(rows) < VALIDATION_MIN_HISTORY:
-            continue
-        n_hidden = max(1, len(rows) // 5)
-        if holdout == "random":
-            hidden_at = np.sort(rng.choice(len(rows), size=n_hidden, replace=False))
-            is_hidden = np.zeros(len(rows), dtype=bool)
-            is_hidden[hidden_at] = True
-            hidden, shown = rows[is_hidden], rows[~is_hidden]  # shown stays oldest first
-        else:
-            hidden, shown = rows[-n_hidden:], rows[:-n_hidden]
-        keep[hidden] = False
-        contexts.append(
-            Context(
-                history=dataset.item[shown].astype(np.int64),
-                age=float(lf.age[u]) if lf is not None else float("nan"),
-                gender=str(lf.gender[u]) if lf is not None else "",
-                country=str(lf.country[u]) if lf is not None else "",
-                occupation=str(lf.occupation[u]) if lf is not None else "",
-            )
-        )
-        targets.append(np.unique(dataset.item[hidden]))
-    train = Dataset(
-        listener_ids=dataset.listener_ids,
-        track_ids=dataset.track_ids,
-        user=dataset.user[keep],
-        item=dataset.item[keep],
-        weight=dataset.weight[keep],
-        timestamp=dataset.timestamp[keep],
-        listeners=dataset.listeners,
-        tracks=dataset.tracks,
-    )
-    return train, contexts, targets

@@ -301,14 +301,11 @@ class ItemItemPredictor:
         totals: dict[tuple[str, float], float] = {}
         for fold in range(folds):
             val_users = shuffled[fold * n_val : (fold + 1) * n_val]
-            for weighting, w in values.items():
-                split_rng = np.random.default_rng([self.seed, fold])  # same split per weighting
-                found = self._tune_fold(
-                    users, cols, w, grid, n_users, remap, n_tune, val_users, split_rng
-                )
-                for lam, ndcg in found.items():
-                    key = (weighting, lam)
-                    totals[key] = totals.get(key, 0.0) + ndcg / folds
+            found = self._tune_fold(
+                users, cols, values, grid, n_users, remap, n_tune, val_users, rng
+            )
+            for key, ndcg in found.items():
+                totals[key] = totals.get(key, 0.0) + ndcg / folds
         several = len(values) > 1
         self.tuning = {
             (f"{weighting}:{lam}" if several else str(lam)): round(ndcg, 6)
@@ -329,15 +326,18 @@ class ItemItemPredictor:
         self,
         users: np.ndarray,
         cols: np.ndarray,
-        w: np.ndarray,
+        values: dict[str, np.ndarray],
         grid: tuple[float, ...],
         n_users: int,
         remap: np.ndarray,
         n_tune: int,
         val_users: np.ndarray,
         rng: np.random.Generator,
-    ) -> dict[float, float]:
-        """Validation NDCG@10 of every ``lam`` with ``val_users`` losing some of their items."""
+    ) -> dict[tuple[str, float], float]:
+        """Validation NDCG@10 of every (weighting, ``lam``), ``val_users`` losing some items.
+
+        One split per fold: every weighting is scored on the same held-out items.
+        """
         n_val = len(val_users)
         per_user = np.bincount(users, minlength=n_users)
         is_val = np.zeros(n_users, dtype=bool)
@@ -353,7 +353,6 @@ class ItemItemPredictor:
 
         fit_rows = ~held & (remap[cols] >= 0)
         dtype = np.float64 if n_tune <= FLOAT64_MAX_ITEMS else np.float32
-        gram = _gram(users[fit_rows], remap[cols[fit_rows]], w[fit_rows], n_users, n_tune, dtype)
         val_index = np.full(n_users, -1, dtype=np.int64)
         val_index[val_users] = np.arange(n_val)
         fed_rows = ~held & is_val[users] & (remap[cols] >= 0)
@@ -370,13 +369,16 @@ class ItemItemPredictor:
         by_listener = np.argsort(hv, kind="stable")
         bounds = np.searchsorted(hv[by_listener], np.arange(1, n_val))
         heldout = np.split(hc[by_listener], bounds)
-        found: dict[float, float] = {}
-        for lam in sorted(grid):
-            try:
-                weights = _dense_weights(gram.copy(), lam)
-            except np.linalg.LinAlgError:
-                continue
-            found[float(lam)] = _ndcg_at_k(weights, fed, heldout, TUNING_K)
+        found: dict[tuple[str, float], float] = {}
+        fit_users, fit_cols = users[fit_rows], remap[cols[fit_rows]]
+        for weighting, w in values.items():
+            gram = _gram(fit_users, fit_cols, w[fit_rows], n_users, n_tune, dtype)
+            for lam in sorted(grid):
+                try:
+                    weights = _dense_weights(gram.copy(), lam)
+                except np.linalg.LinAlgError:
+                    continue
+                found[(weighting, float(lam))] = _ndcg_at_k(weights, fed, heldout, TUNING_K)
         return found
 
     def chosen_settings(self) -> dict[str, Any]:

@@ -20,7 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from apps.recommend.engine._common import age_band, age_bands, norm_str, prior_distribution, take
+from apps.recommend.engine._common import (
+    age_band,
+    age_bands,
+    hold_out_items,
+    norm_str,
+    prior_distribution,
+    take,
+)
 from apps.recommend.engine.dataset import Context, Dataset, Scores
 
 DAY_S = 86_400.0
@@ -30,10 +37,12 @@ HALF_LIFE_GRID_S: tuple[float, ...] = (1 * DAY_S, 7 * DAY_S, 30 * DAY_S, 180 * D
 DEFAULT_HALF_LIFE_S = 7 * DAY_S
 #: Up to this half-life the counts describe what is new, and the reason says "trending".
 TRENDING_MAX_HALF_LIFE_S = 14 * DAY_S
+# Half-life tuning: a share of the listeners only, since hiding everyone's latest items would
+# hide the present.
 TUNING_LISTENERS = 500
+TUNING_MIN_LISTENERS = 20
 TUNING_SHARE = 0.2
 TUNING_MIN_HISTORY = 5
-TUNING_HOLDOUT = 0.2
 REASON_TRENDING = "Trending this week"
 REASON_POPULAR = "Popular with listeners"
 REASON_PRIOR = "Popular on FMA"
@@ -99,33 +108,26 @@ class PopularityPredictor:
     def _choose_half_life(self, dataset: Dataset) -> float:
         """The half-life whose decayed counts best rank listeners' latest items (ties: shorter).
 
-        Some listeners (``TUNING_SHARE``, at most ``TUNING_LISTENERS``) lose their latest
-        ``TUNING_HOLDOUT`` of items; the
-        counts of everything else, decayed to the latest remaining time, rank the catalogue
-        minus each listener's own remaining items, and NDCG@10 on the held-out ones decides.
+        Some listeners (``TUNING_SHARE``, at most ``TUNING_LISTENERS``) lose their latest items
+        (``hold_out_items``); the counts of everything else, decayed to the latest remaining
+        time, rank the catalogue minus each listener's own remaining items, and NDCG@10 on the
+        held-out ones decides.
         """
         self.tuning = {}
-        counts = np.bincount(dataset.user, minlength=dataset.n_listeners)
-        eligible = np.flatnonzero(counts >= TUNING_MIN_HISTORY)
-        if len(eligible) < 20 or len(self.half_life_grid) == 0:
+        held = hold_out_items(
+            dataset,
+            np.random.default_rng(0),
+            share=TUNING_SHARE,
+            max_listeners=TUNING_LISTENERS,
+            min_listeners=TUNING_MIN_LISTENERS,
+            min_history=TUNING_MIN_HISTORY,
+        )
+        if held is None or len(self.half_life_grid) == 0:
             return DEFAULT_HALF_LIFE_S
-        rng = np.random.default_rng(0)
-        # a share of the listeners only: hiding everyone's latest items would hide the present
-        size = min(TUNING_LISTENERS, max(20, int(TUNING_SHARE * len(eligible))))
-        chosen = rng.choice(eligible, size=size, replace=False)
-        order = np.lexsort((dataset.timestamp, dataset.user))
-        user_sorted = dataset.user[order]
-        held = np.zeros(dataset.n_interactions, dtype=bool)
-        shown_sets: list[np.ndarray] = []
-        targets: list[np.ndarray] = []
-        for u in chosen.tolist():
-            rows = order[np.searchsorted(user_sorted, u) : np.searchsorted(user_sorted, u, "right")]
-            n_out = max(1, round(TUNING_HOLDOUT * len(rows)))
-            held[rows[-n_out:]] = True
-            shown_sets.append(np.unique(dataset.item[rows[:-n_out]]))
-            targets.append(np.unique(dataset.item[rows[-n_out:]]))
-        ts = np.asarray(dataset.timestamp[~held], dtype=np.float64)
-        items, weights = dataset.item[~held], dataset.weight[~held].astype(np.float64)
+        train, contexts, targets = held
+        shown_sets = [np.unique(context.history) for context in contexts]
+        ts = np.asarray(train.timestamp, dtype=np.float64)
+        items, weights = train.item, train.weight.astype(np.float64)
         ref = float(ts.max())
         depth = 10 + max(len(s) for s in shown_sets)
         discount = 1.0 / np.log2(np.arange(2, 12))

@@ -9,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from apps.recommend.engine._common import hold_out_items
 from apps.recommend.engine.bundle import (
+    VALIDATION_LISTENERS,
+    VALIDATION_SHARE,
     BundleError,
     EngineBundle,
     _capped_top,
     _clear_gain,
-    _hold_out,
     _monotone_bins,
     load_bundle,
 )
@@ -126,9 +128,22 @@ def test_small_data_is_refitted_on_everything_after_tuning(synthetic: SyntheticD
     assert itemitem.n_interactions == pairs  # the held-out validation items are back
 
 
+def _validation_split(
+    dataset: Dataset, holdout: str
+) -> tuple[Dataset, list[Context], list[np.ndarray]] | None:
+    """The split the bundle validates on (``hold_out_items`` with the bundle's settings)."""
+    return hold_out_items(
+        dataset,
+        np.random.default_rng(0),
+        how=holdout,
+        share=VALIDATION_SHARE,
+        max_listeners=VALIDATION_LISTENERS,
+    )
+
+
 def _hidden_after_shown(dataset: Dataset, holdout: str) -> list[bool]:
     """Per validation listener: were all hidden interactions newer than every kept one?"""
-    held = _hold_out(dataset, np.random.default_rng(0), holdout)
+    held = _validation_split(dataset, holdout)
     assert held is not None
     train, contexts, targets = held
     assert len(contexts) == len(targets) > 0
@@ -155,7 +170,7 @@ def test_random_validation_hides_items_from_anywhere_in_the_history(
 
 def test_an_unknown_holdout_is_refused(synthetic: SyntheticData) -> None:
     with pytest.raises(ValueError, match="holdout"):
-        _hold_out(synthetic.dataset, np.random.default_rng(0), "oldest")
+        _validation_split(synthetic.dataset, "oldest")
 
 
 def test_recommend_excludes_history_and_explains(

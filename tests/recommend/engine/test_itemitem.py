@@ -209,16 +209,17 @@ def test_lambda_is_chosen_from_the_grid_on_validation() -> None:
 
 
 def test_small_data_averages_the_choice_over_folds(monkeypatch: pytest.MonkeyPatch) -> None:
-    folds: list[int] = []
+    folds: list[set[int]] = []  # the validation listeners of each call
     original = ItemItemPredictor._tune_fold
 
-    def counting(self: ItemItemPredictor, *args: object) -> dict[float, float]:
-        folds.append(len(args[-2]))  # type: ignore[arg-type]
+    def counting(self: ItemItemPredictor, *args: object) -> dict[tuple[str, float], float]:
+        folds.append(set(np.asarray(args[-2]).tolist()))
         return original(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ItemItemPredictor, "_tune_fold", counting)
     ItemItemPredictor(lam_grid=(1.0, 30.0), tune_folds=3).fit(planted(per_user=5))
     assert len(folds) == 3  # three disjoint folds of validation listeners
+    assert all(folds[i].isdisjoint(folds[j]) for i in range(3) for j in range(i + 1, 3))
     ItemItemPredictor(lam_grid=(1.0, 30.0), tune_folds=1).fit(planted(per_user=5))
     assert len(folds) == 4
 
