@@ -52,6 +52,18 @@ def prior_distribution(dataset_or_pop: Dataset | np.ndarray, n_tracks: int) -> n
     return pop / total
 
 
+def distinct_pairs(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (listener, track) pairs and the sum of their interactions' weights."""
+    if dataset.n_interactions == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), np.zeros(0, dtype=np.float64)
+    key = dataset.user.astype(np.int64) * max(dataset.n_tracks, 1) + dataset.item
+    uniq, inverse = np.unique(key, return_inverse=True)
+    summed = np.bincount(inverse, weights=dataset.weight.astype(np.float64), minlength=len(uniq))
+    users, items = np.divmod(uniq, max(dataset.n_tracks, 1))
+    return users, items, summed
+
+
 def listener_normalised_weights(dataset: Dataset) -> np.ndarray:
     """Each interaction's weight divided by its listener's total, so every listener counts once."""
     totals = np.bincount(dataset.user, weights=dataset.weight, minlength=dataset.n_listeners)

@@ -7,8 +7,8 @@ exactly what the website serves. Per request it:
 2. standardises each vector (z-scores over the catalogue, so scales are comparable) and blends
    them with weights ``confidence x quality``, where ``quality`` is each predictor's measured
    NDCG@10 on held-out items at fit time (a predictor that loses offline is weighted down);
-3. falls back model -> item-item -> demographic -> popularity when confidences are zero, so the
-   answer is never empty;
+3. falls back model -> item-item -> co-occurrence -> demographic -> popularity when confidences
+   are zero, so the answer is never empty;
 4. excludes the history, caps tracks per artist (at most 2 in any block of 10), and attaches a
    calibrated confidence (the observed hit rate of that blended score on held-out items), an
    explanation and each predictor's share.
@@ -34,27 +34,39 @@ from apps.recommend.engine.dataset import Context, Dataset, Scores
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: four history slices (calibration has four rows)
+# 2: four history slices (four calibration rows); 3: the co-occurrence predictor, and per slice
+# a calibration row for the top pick and one for the whole top 10
+FORMAT_VERSION = 3
 ARTIST_CAP = 2  # tracks per artist in any block of ARTIST_BLOCK results
 ARTIST_BLOCK = 10
 # Simplest first: a more complex predictor must clearly beat a simpler one to lead a blend.
-SIMPLICITY = ("popularity", "demographic", "itemitem", "model")
+SIMPLICITY = ("popularity", "demographic", "cooccurrence", "itemitem", "model")
 # Fallback order when every predictor has confidence 0 for a listener.
-FALLBACK_ORDER = ("model", "itemitem", "demographic", "popularity")
+FALLBACK_ORDER = ("model", "itemitem", "cooccurrence", "demographic", "popularity")
 VALIDATION_LISTENERS = 300
 VALIDATION_CANDIDATES = 300
 VALIDATION_SHARE = 0.3
 #: History-length slices, each with its own blend weights and calibration: (name, the shortest
 #: history in it, how many items its validation contexts are fed; None = all shown items).
 #: Which predictor knows best changes fastest at the very start: with one item EASE-style
-#: neighbours are noisy and popularity often still wins, with three they usually win.
+#: neighbours are noisy and co-occurrence or popularity win, with many EASE wins.
 HISTORY_SLICES: tuple[tuple[str, int, int | None], ...] = (
     ("cold", 0, 0),
     ("one", 1, 1),
     ("short", 3, 3),
     ("warm", 5, None),
 )
+#: A validation listener gives a slice fed ``n`` items up to this many cases: their shown items
+#: ``0:n``, ``1:n+1``, ... A short history carries little signal per case, and on a few hundred
+#: listeners the choice between predictors was a coin toss; more cases per listener (averaged
+#: per listener before comparing, since they share their held-out items) steady it for free.
+WINDOWS_PER_LISTENER = 6
 CALIBRATION_SLICES = tuple(name for name, _, _ in HISTORY_SLICES)
+#: Calibration rows per slice: the top pick (the card the site shows), then any top-10 item. The
+#: blend scales each predictor's best track to 1, so the top score says little by itself; how
+#: often the top pick is right is a fact of its own (on ML-100K 37% where a top-10 item with the
+#: same score hit 24% of the time).
+CALIBRATION_RANKS = ("top pick", "top 10")
 #: Refit every predictor on all data after tuning when validation hid at least this share of
 #: the interactions; below it the refit would cost a second training for almost no data.
 REFIT_MIN_HELDOUT_SHARE = 0.01
@@ -73,35 +85,66 @@ REASON_DEMOGRAPHIC = "Popular with listeners like you"
 
 @dataclass
 class _Case:
-    """One validation listener: standardised scores on a candidate pool, and what was hidden."""
+    """One validation context: standardised scores on a candidate pool, and what was hidden."""
 
     vectors: dict[str, np.ndarray]
     confidences: dict[str, float]
     relevant: np.ndarray  # bool per pool entry
     n_relevant: int
-    alone: dict[str, float]
+    alone: dict[str, float]  # NDCG@10 of each predictor alone
+    targets: np.ndarray  # the hidden track positions
+
+
+def _pool_blend(case: _Case, quality: dict[str, float]) -> np.ndarray | None:
+    """The served blend (weights ``confidence x quality``, normalised) on the case's pool.
+
+    ``None`` when no predictor has weight: serving then falls back (``FALLBACK_ORDER``).
+    """
+    weights = {n: case.confidences[n] * quality.get(n, 0.0) for n in case.vectors}
+    total = sum(weights.values())
+    if total <= 0:
+        return None
+    blended = np.zeros(len(case.relevant), dtype=np.float32)
+    for name, weight in weights.items():
+        if weight > 0:
+            blended += (weight / total) * case.vectors[name]
+    return blended
+
+
+def _pool_top10(values: np.ndarray) -> np.ndarray:
+    """Pool positions of the 10 highest ``values``, best first."""
+    k = min(10, len(values))
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(-values, k - 1)[:k]
+    return top[np.argsort(-values[top], kind="stable")]
+
+
+def _pool_ndcg(values: np.ndarray, relevant: np.ndarray, n_relevant: int) -> float:
+    """Binary NDCG@10 of ranking a pool by ``values`` (``relevant``: bool per pool entry)."""
+    top = _pool_top10(values)
+    dcg = float(np.sum(relevant[top] / np.log2(np.arange(2, len(top) + 2))))
+    ideal = float(np.sum(1.0 / np.log2(np.arange(2, min(10, n_relevant) + 2))))
+    return dcg / ideal if ideal > 0 else 0.0
 
 
 def _blend_gains(cases: list[_Case], quality: dict[str, float]) -> np.ndarray:
-    """NDCG@10 of the blend with weights ``quality``, per validation listener."""
+    """NDCG@10 of the blend with weights ``quality``, per validation case."""
     gains = []
     for case in cases:
-        weights = {n: case.confidences[n] * quality.get(n, 0.0) for n in case.vectors}
-        total = sum(weights.values())
-        if total <= 0:
-            gains.append(0.0)
-            continue
-        blended = np.zeros(len(case.relevant), dtype=np.float32)
-        for name, weight in weights.items():
-            if weight > 0:
-                blended += weight * case.vectors[name]
-        k = min(10, len(blended))
-        top = np.argpartition(-blended, k - 1)[:k]
-        top = top[np.argsort(-blended[top])]
-        dcg = float(np.sum(case.relevant[top] / np.log2(np.arange(2, k + 2))))
-        ideal = float(np.sum(1.0 / np.log2(np.arange(2, min(k, case.n_relevant) + 2))))
-        gains.append(dcg / ideal if ideal > 0 else 0.0)
+        blended = _pool_blend(case, quality)
+        gains.append(
+            0.0 if blended is None else _pool_ndcg(blended, case.relevant, case.n_relevant)
+        )
     return np.asarray(gains, dtype=np.float64)
+
+
+def _per_listener(gains: np.ndarray, listener: np.ndarray) -> np.ndarray:
+    """Mean gain of each listener's cases (``listener`` numbers them 0..n-1)."""
+    if len(gains) == 0:
+        return gains
+    counts = np.bincount(listener)
+    return np.bincount(listener, weights=gains)[counts > 0] / counts[counts > 0]
 
 
 def _clear_gain(trial: np.ndarray, current: np.ndarray) -> bool:
@@ -133,6 +176,7 @@ class Recommendation:
 
 
 def _predictor_classes() -> dict[str, Any]:
+    from apps.recommend.engine.cooccurrence import CoOccurrencePredictor
     from apps.recommend.engine.demographic import DemographicPredictor
     from apps.recommend.engine.model import HybridPredictor
     from apps.recommend.engine.popularity import PopularityPredictor
@@ -140,6 +184,7 @@ def _predictor_classes() -> dict[str, Any]:
     classes: dict[str, Any] = {
         "popularity": PopularityPredictor,
         "demographic": DemographicPredictor,
+        "cooccurrence": CoOccurrencePredictor,
         "model": HybridPredictor,
     }
     try:
@@ -153,7 +198,7 @@ def _predictor_classes() -> dict[str, Any]:
 
 def default_predictors(seed: int = 0) -> list[Any]:
     classes = _predictor_classes()
-    predictors = [classes["popularity"](), classes["demographic"]()]
+    predictors = [classes["popularity"](), classes["demographic"](), classes["cooccurrence"]()]
     if "itemitem" in classes:
         predictors.append(classes["itemitem"]())
     model = classes["model"]()
@@ -178,7 +223,8 @@ class EngineBundle:
     track_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     artist: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     titles: list[str] = field(default_factory=list)
-    # Calibration: blended score thresholds -> observed hit rate (non-decreasing).
+    # Calibration: blended score thresholds -> observed hit rate (non-decreasing), one row per
+    # (history slice, CALIBRATION_RANKS entry).
     calibration_x: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     calibration_y: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -254,83 +300,103 @@ class EngineBundle:
         has told us: with no history only demographics and popularity can speak. Each slice's
         validation contexts are the same listeners fed their first few items (or all shown).
         """
-        slices = {
-            name: [replace(c, history=c.history[:fed]) if fed is not None else c for c in contexts]
-            for name, _, fed in HISTORY_SLICES
-        }
+        slices = {name: _slice_cases(contexts, targets, fed) for name, _, fed in HISTORY_SLICES}
         report: dict[str, dict[str, float]] = {}
-        for slice_name, slice_contexts in slices.items():
-            quality, scores = self._tune(slice_name, slice_contexts, targets)
+        tuned: dict[str, list[_Case]] = {}
+        for slice_name, (slice_contexts, slice_targets, listener) in slices.items():
+            cases = [
+                self._validation_case(c, t)
+                for c, t in zip(slice_contexts, slice_targets, strict=True)
+            ]
+            quality, scores = self._tune(slice_name, cases, listener)
             self.slice_quality[slice_name] = quality
             report[slice_name] = scores
+            tuned[slice_name] = cases
         self.quality = dict(self.slice_quality["warm"])
         self.metadata["validation_ndcg10"] = report["warm"]
         self.metadata["validation_ndcg10_by_slice"] = report
         # Calibrate each slice on its own: blended scores are not comparable across slices (with
         # no history one predictor's head scores 1 yet hits far less often than a long history's).
+        # The pools hold every predictor's head, so the blend's top 10 on a pool is its top 10 on
+        # the catalogue, with the same scores.
         curves = []
         for slice_name in CALIBRATION_SLICES:
-            raw: list[float] = []
-            hits: list[float] = []
-            for context, target in zip(slices[slice_name], targets, strict=True):
-                blended, _, _ = self._blend(context)
-                blended[history_of(context)] = -np.inf
-                k = min(10, len(blended))
-                top10 = np.argpartition(-blended, k - 1)[:k]
-                relevant = set(target.tolist())
-                raw.extend(float(blended[t]) for t in top10)
-                hits.extend(1.0 if int(t) in relevant else 0.0 for t in top10)
-            curves.append(_monotone_bins(np.array(raw), np.array(hits)))
+            raw: list[np.ndarray] = []  # the top 10's blended scores per case, best first
+            hits: list[np.ndarray] = []
+            slice_contexts = slices[slice_name][0]
+            for context, case in zip(slice_contexts, tuned[slice_name], strict=True):
+                blended = _pool_blend(case, self.slice_quality[slice_name])
+                if blended is None:  # served by a fallback: blend the whole catalogue
+                    full, _, _ = self._blend(context)
+                    full[history_of(context)] = -np.inf
+                    top = _pool_top10(full)
+                    raw.append(full[top])
+                    hits.append(np.isin(top, case.targets).astype(np.float64))
+                    continue
+                top = _pool_top10(blended)
+                raw.append(blended[top])
+                hits.append(case.relevant[top].astype(np.float64))
+            first_raw = np.array([r[0] for r in raw if len(r)])
+            first_hits = np.array([h[0] for h in hits if len(h)])
+            curves.append(_monotone_bins(first_raw, first_hits))
+            curves.append(_monotone_bins(np.concatenate(raw), np.concatenate(hits)))
         if all(len(xs) == CALIBRATION_BINS for xs, _ in curves):
             self.calibration_x = np.stack([xs for xs, _ in curves])
             self.calibration_y = np.stack([ys for _, ys in curves])
 
     def _tune(
-        self, slice_name: str, contexts: list[Context], targets: list[np.ndarray]
+        self, slice_name: str, cases: list[_Case], listener: np.ndarray
     ) -> tuple[dict[str, float], dict[str, float]]:
         """Blend weights for one slice, and NDCG@10 of each predictor alone and of the blend.
 
-        The blend starts as one predictor alone: the simplest (``SIMPLICITY``) unless a more
-        complex one is clearly better alone on these listeners. Coordinate ascent then tries each
+        Only predictors that speak in this slice (some confidence > 0) take part. The blend
+        starts as one of them alone: the simplest (``SIMPLICITY``) unless a more complex one is
+        clearly better alone on these listeners. Coordinate ascent then tries each
         predictor at each weight of ``BLEND_LEVELS`` (relative to the others) and keeps a change
         only when the blend's NDCG@10 on the held-out items rises clearly (``_clear_gain``):
         with a few hundred validation listeners small gains are mostly noise, and a blend that
         only fits noise would lose to its best member on new listeners. The blend is scored on
         candidate sets (each predictor's top ``VALIDATION_CANDIDATES`` plus the targets), which
-        ranks like the full catalogue at a fraction of the memory.
+        ranks like the full catalogue at a fraction of the memory. ``listener`` numbers the
+        validation listener of each case; gains are averaged per listener before comparing.
+        The cases' confidences are rescaled in place (``confidence_scale``).
         """
         names = list(self.predictors)
-        cases = [self._validation_case(c, t) for c, t in zip(contexts, targets, strict=True)]
         scale = {}
+        speaking = []  # predictors with something to say in this slice (confidence > 0)
         for name in names:
             mean = float(np.mean([case.confidences[name] for case in cases])) if cases else 0.0
             scale[name] = 1.0 / mean if mean > 0 else 1.0
+            if mean > 0:
+                speaking.append(name)
         self.confidence_scale[slice_name] = scale
         for case in cases:
             case.confidences = {n: c * scale[n] for n, c in case.confidences.items()}
         alone = {name: float(np.mean([case.alone[name] for case in cases])) for name in names}
-        best = max(alone.values()) if alone else 0.0
+        best = max((alone[name] for name in speaking), default=0.0)
         if best <= 0:
             return dict.fromkeys(names, 1.0), alone
         # The simplest predictor leads unless a more complex one is clearly better alone.
         by_simplicity = sorted(
-            names, key=lambda n: SIMPLICITY.index(n) if n in SIMPLICITY else len(SIMPLICITY)
+            speaking, key=lambda n: SIMPLICITY.index(n) if n in SIMPLICITY else len(SIMPLICITY)
         )
-        alone_gains = {n: np.array([case.alone[n] for case in cases]) for n in names}
+        alone_gains = {
+            n: _per_listener(np.array([case.alone[n] for case in cases]), listener) for n in names
+        }
         leader = by_simplicity[0]
         for name in by_simplicity[1:]:
             if _clear_gain(alone_gains[name], alone_gains[leader]):
                 leader = name
         quality = {name: 1.0 if name == leader else 0.0 for name in names}
-        gains = _blend_gains(cases, quality)
+        gains = _per_listener(_blend_gains(cases, quality), listener)
         for _ in range(BLEND_PASSES):
             changed = False
-            for name in names:
+            for name in speaking:
                 for level in BLEND_LEVELS:
                     trial = {**quality, name: level}
                     if max(trial.values()) <= 0 or trial == quality:
                         continue
-                    trial_gains = _blend_gains(cases, trial)
+                    trial_gains = _per_listener(_blend_gains(cases, trial), listener)
                     if _clear_gain(trial_gains, gains):
                         quality, gains, changed = trial, trial_gains, True
             if not changed:
@@ -362,13 +428,9 @@ class EngineBundle:
         history = history_of(context)
         vectors: dict[str, np.ndarray] = {}
         confidences: dict[str, float] = {}
-        alone: dict[str, float] = {}
         candidates: list[np.ndarray] = [target]
         for name, predictor in self.predictors.items():
             result = predictor.score(context)
-            scores = np.asarray(result.scores, dtype=np.float32).copy()
-            scores[history] = -np.inf
-            alone[name] = _ndcg_at_10(scores, target)
             vector = _standardise(result.scores)
             vector[history] = -np.inf
             vectors[name] = vector
@@ -377,12 +439,16 @@ class EngineBundle:
             candidates.append(np.argpartition(-vector, k - 1)[:k])
         pool = np.unique(np.concatenate(candidates))
         pool = pool[np.isin(pool, history, invert=True)]
+        relevant = np.isin(pool, target)
+        on_pool = {name: v[pool] for name, v in vectors.items()}
         return _Case(
-            vectors={name: v[pool] for name, v in vectors.items()},
+            vectors=on_pool,
             confidences=confidences,
-            relevant=np.isin(pool, target),
+            relevant=relevant,
             n_relevant=len(target),
-            alone=alone,
+            # each predictor's own top 10 lies in the pool, which holds its head
+            alone={name: _pool_ndcg(v, relevant, len(target)) for name, v in on_pool.items()},
+            targets=target,
         )
 
     # --- serving ------------------------------------------------------------------------------
@@ -425,7 +491,7 @@ class EngineBundle:
             unseen = blended.copy()
             history = history_of(context)
             unseen[history[(history >= 0) & (history < len(unseen))]] = -np.inf
-            confidence = self.calibrated(float(unseen.max()), context)
+            confidence = self.calibrated(float(unseen.max()), context, top_pick=True)
         return Scores(blended if candidates is None else blended[candidates], confidence)
 
     def recommend(self, context: Context, n: int = 10) -> list[Recommendation]:
@@ -435,8 +501,8 @@ class EngineBundle:
         blended[history[(history >= 0) & (history < len(blended))]] = -np.inf
         chosen = _capped_top(blended, self.artist, n)
         total = sum(w for w, _ in parts.values()) or 1.0
-        out = []
-        for track in chosen:
+        out: list[Recommendation] = []
+        for rank, track in enumerate(chosen):
             contributions = {
                 name: max(0.0, (w / total) * float(vec[track])) for name, (w, vec) in parts.items()
             }
@@ -450,7 +516,11 @@ class EngineBundle:
                 Recommendation(
                     track=int(track),
                     score=float(blended[track]),
-                    confidence=self.calibrated(float(blended[track]), context),
+                    # never above the better-ranked tracks' (two curves meet here)
+                    confidence=min(
+                        self.calibrated(float(blended[track]), context, top_pick=rank == 0),
+                        out[-1].confidence if out else 1.0,
+                    ),
                     reason=self._reason(context, int(track), shares),
                     shares=shares,
                 )
@@ -460,14 +530,21 @@ class EngineBundle:
     def recommend_many(self, contexts: list[Context], n: int = 10) -> list[list[Recommendation]]:
         return [self.recommend(context, n) for context in contexts]
 
-    def calibrated(self, raw: float, context: Context | None = None) -> float:
+    def calibrated(
+        self, raw: float, context: Context | None = None, *, top_pick: bool = False
+    ) -> float:
         """Observed hit rate of this blended score on held-out items (0-1, monotone).
 
-        One curve per history-length slice (rows of ``calibration_x``/``_y``).
+        Per history-length slice two curves (rows of ``calibration_x``/``_y``, in
+        ``CALIBRATION_RANKS`` order): one for the top pick, one for any top-10 track.
         """
-        if self.calibration_x.ndim != 2 or self.calibration_x.shape[0] != len(CALIBRATION_SLICES):
+        rows = len(CALIBRATION_SLICES) * len(CALIBRATION_RANKS)
+        if self.calibration_x.ndim != 2 or self.calibration_x.shape[0] != rows:
             return float(1.0 / (1.0 + np.exp(-(raw - 3.0))))  # uncalibrated: a squashed score
-        row = CALIBRATION_SLICES.index(self._slice_of(context) if context is not None else "warm")
+        slice_row = CALIBRATION_SLICES.index(
+            self._slice_of(context) if context is not None else "warm"
+        )
+        row = slice_row * len(CALIBRATION_RANKS) + (0 if top_pick else 1)
         return float(np.interp(raw, self.calibration_x[row], self.calibration_y[row]))
 
     def _reason(self, context: Context, track: int, shares: dict[str, float]) -> str:
@@ -475,7 +552,7 @@ class EngineBundle:
             return "Popular on FMA"
         lead = max(shares, key=lambda k: shares[k])
         predictor = self.predictors.get(lead)
-        if lead in {"model", "itemitem"} and predictor is not None:
+        if lead in {"model", "itemitem", "cooccurrence"} and predictor is not None:
             source = predictor.because(context, track)
             if source is not None and 0 <= source < len(self.titles):
                 return f"Because you added “{self.titles[source]}”"
@@ -635,6 +712,32 @@ def _json(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _slice_cases(
+    contexts: list[Context], targets: list[np.ndarray], fed: int | None
+) -> tuple[list[Context], list[np.ndarray], np.ndarray]:
+    """Validation cases of a slice fed ``fed`` items (``None``: all shown), and whose they are.
+
+    Fed ``n`` items, a listener gives one case per window ``i:i+n`` of their shown items, up to
+    ``WINDOWS_PER_LISTENER`` (always the first); fed none or all, one case.
+    """
+    cases: list[Context] = []
+    case_targets: list[np.ndarray] = []
+    listener: list[int] = []
+    for number, (context, target) in enumerate(zip(contexts, targets, strict=True)):
+        if fed is None:
+            windows = [context]
+        else:
+            n_windows = 1 if fed == 0 else max(1, len(context.history) - fed + 1)
+            windows = [
+                replace(context, history=context.history[start : start + fed])
+                for start in range(min(n_windows, WINDOWS_PER_LISTENER))
+            ]
+        cases.extend(windows)
+        case_targets.extend([target] * len(windows))
+        listener.extend([number] * len(windows))
+    return cases, case_targets, np.asarray(listener, dtype=np.int64)
+
+
 def _standardise(scores: np.ndarray) -> np.ndarray:
     """Centre on the catalogue mean and scale so this predictor's best track scores 1.
 
@@ -677,16 +780,6 @@ def _capped_top(scores: np.ndarray, artist: np.ndarray, n: int) -> list[int]:
         if len(chosen) == n:
             break
     return chosen
-
-
-def _ndcg_at_10(scores: np.ndarray, target: np.ndarray) -> float:
-    k = min(10, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
-    top = top[np.argsort(-scores[top])]
-    relevant = set(target.tolist())
-    dcg = sum(1.0 / np.log2(i + 2) for i, t in enumerate(top) if int(t) in relevant)
-    ideal = sum(1.0 / np.log2(i + 2) for i in range(min(k, len(relevant))))
-    return float(dcg / ideal) if ideal > 0 else 0.0
 
 
 def _monotone_bins(raw: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -44,7 +44,6 @@ Confidence
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +52,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
-from apps.recommend.engine._common import history_of, saturating, take
+from apps.recommend.engine._common import distinct_pairs, take
+from apps.recommend.engine._neighbours import NeighbourLists
 from apps.recommend.engine.dataset import Context, Dataset, Scores
 
 logger = logging.getLogger(__name__)
@@ -82,17 +82,6 @@ TUNING_K = 10
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
 _EMPTY_I64 = np.zeros(0, dtype=np.int64)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
-
-
-def _pairs(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct (listener, track) pairs and the sum of their interactions' weights."""
-    if dataset.n_interactions == 0:
-        return _EMPTY_I64, _EMPTY_I64, np.zeros(0, dtype=np.float64)
-    key = dataset.user.astype(np.int64) * max(dataset.n_tracks, 1) + dataset.item
-    uniq, inverse = np.unique(key, return_inverse=True)
-    summed = np.bincount(inverse, weights=dataset.weight.astype(np.float64), minlength=len(uniq))
-    users, items = np.divmod(uniq, max(dataset.n_tracks, 1))
-    return users, items, summed
 
 
 def _weigh(summed: np.ndarray, weighting: str) -> np.ndarray:
@@ -160,7 +149,7 @@ def _ndcg_at_k(weights: np.ndarray, fed: sp.csr_matrix, heldout: list[np.ndarray
 
 
 @dataclass
-class ItemItemPredictor:
+class ItemItemPredictor(NeighbourLists):
     """EASE item-item weights on the active items, top-``k_neighbours`` per item kept."""
 
     name: str = "itemitem"
@@ -210,7 +199,7 @@ class ItemItemPredictor:
             )
         start = time.perf_counter()
         self.n_tracks = dataset.n_tracks
-        users, items, summed = _pairs(dataset)
+        users, items, summed = distinct_pairs(dataset)
         self.n_interactions = len(users)
         # "auto": every weighting when the weights differ at all (ratings, play counts)
         if self.weighting != AUTO:
@@ -422,8 +411,7 @@ class ItemItemPredictor:
 
     def _index(self) -> None:
         """Derived lookups (not persisted): track -> row, and the base score vector."""
-        self._row_of = np.full(self.n_tracks, -1, dtype=np.int32)
-        self._row_of[self.active] = np.arange(len(self.active), dtype=np.int32)
+        self._index_rows()
         self._base = np.zeros(self.n_tracks, dtype=np.float32)
         self._base[self.active] = self.active_tie
 
@@ -435,24 +423,6 @@ class ItemItemPredictor:
         )
 
     # --- serving ------------------------------------------------------------------------------
-    def _history_rows(self, context: Context) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct known history tracks that are active items, and their rows."""
-        hist = history_of(context)
-        hist = np.unique(hist[(hist >= 0) & (hist < self.n_tracks)])
-        rows = self._row_of[hist]
-        mask = rows >= 0
-        return hist[mask], rows[mask].astype(np.int64)
-
-    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Concatenated (which row, column, weight) of the CSR rows ``rows``."""
-        starts, ends = self.indptr[rows], self.indptr[rows + 1]
-        lengths = ends - starts
-        total = int(lengths.sum())
-        offsets = np.cumsum(lengths) - lengths
-        pos = np.repeat(starts - offsets, lengths) + np.arange(total)
-        which = np.repeat(np.arange(len(rows)), lengths)
-        return which, self.indices[pos], self.data[pos]
-
     def score(self, context: Context, candidates: np.ndarray | None = None) -> Scores:
         if self.n_tracks == 0:
             n = 0 if candidates is None else len(candidates)
@@ -463,39 +433,6 @@ class ItemItemPredictor:
             _, cols, vals = self._gather(rows)
             np.add.at(scores, cols, vals)  # unbuffered: repeated columns accumulate
         return Scores(scores=take(scores, candidates), confidence=self.confidence(len(rows)))
-
-    def confidence(self, n_active_history: int) -> float:
-        """History factor (active history items) times data support (training interactions)."""
-        if n_active_history <= 0 or len(self.data) == 0:
-            return 0.0
-        history = 1.0 - math.exp(-n_active_history / self.history_scale)
-        return float(history * saturating(self.n_interactions, self.support_half))
-
-    def similar(self, track: int, n: int = 10) -> list[tuple[int, float]]:
-        """The ``n`` strongest positive neighbours of ``track`` (not itself), best first."""
-        if not 0 <= track < self.n_tracks or n <= 0:
-            return []
-        row = int(self._row_of[track])
-        if row < 0:
-            return []
-        lo, hi = int(self.indptr[row]), int(self.indptr[row + 1])
-        cols, vals = self.indices[lo:hi], self.data[lo:hi]  # sorted best first
-        keep = vals > 0
-        return [(int(c), float(v)) for c, v in zip(cols[keep][:n], vals[keep][:n], strict=True)]
-
-    def because(self, context: Context, track: int) -> int | None:
-        """The history track whose weight toward ``track`` is largest (positive), if any."""
-        hist, rows = self._history_rows(context)
-        if not len(rows):
-            return None
-        which, cols, vals = self._gather(rows)
-        hit = cols == track
-        if not hit.any():
-            return None
-        best = int(np.argmax(np.where(hit, vals, -np.inf)))
-        if vals[best] <= 0:
-            return None
-        return int(hist[which[best]])
 
     # --- persistence --------------------------------------------------------------------------
     def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

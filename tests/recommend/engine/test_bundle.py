@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +13,14 @@ from apps.recommend.engine._common import hold_out_items
 from apps.recommend.engine.bundle import (
     VALIDATION_LISTENERS,
     VALIDATION_SHARE,
+    WINDOWS_PER_LISTENER,
     BundleError,
     EngineBundle,
     _capped_top,
     _clear_gain,
     _monotone_bins,
+    _per_listener,
+    _slice_cases,
     load_bundle,
 )
 from apps.recommend.engine.dataset import Context, Dataset, Scores, TrackFeatures
@@ -57,7 +60,8 @@ def test_quality_is_measured_on_held_out_items(fitted: EngineBundle) -> None:
     assert set(ndcg) == {*fitted.predictors, "ensemble"}
     assert max(fitted.quality.values()) == pytest.approx(1.0)
     assert set(fitted.slice_quality) == {"cold", "one", "short", "warm"}
-    assert fitted.calibration_x.shape == (4, 10)  # one calibration curve per slice
+    # per slice a curve for the top pick and one for any top-10 track
+    assert fitted.calibration_x.shape == (8, 10)
     assert all(0 <= q <= 1.0 for q in fitted.quality.values())
 
 
@@ -108,6 +112,71 @@ def test_a_confident_predictor_that_knows_nothing_is_switched_off(
     ).fit(synthetic.dataset)
     assert bundle.slice_quality["warm"]["noise"] == 0.0
     assert bundle.slice_quality["warm"]["itemitem"] == 1.0
+
+
+@dataclass
+class _Silent:
+    """Item-item's scores, but never speaking: confidence 0 for everyone."""
+
+    name: str = "silent"
+    inner: ItemItemPredictor = field(default_factory=ItemItemPredictor)
+
+    def fit(self, dataset: Dataset) -> _Silent:
+        self.inner.fit(dataset)
+        return self
+
+    def score(self, context: Context, candidates: np.ndarray | None = None) -> Scores:
+        return Scores(self.inner.score(context, candidates).scores, 0.0)
+
+
+def test_a_predictor_that_never_speaks_never_leads(synthetic: SyntheticData) -> None:
+    """Alone its scores beat popularity by far on long histories, but with a confidence of 0
+    it has no weight when served, so the tuning must not count on it."""
+    bundle = EngineBundle(
+        predictors={"popularity": PopularityPredictor(), "silent": _Silent()}
+    ).fit(synthetic.dataset)
+    warm = bundle.metadata["validation_ndcg10_by_slice"]["warm"]
+    assert warm["silent"] > 2 * warm["popularity"]
+    for weights in bundle.slice_quality.values():
+        assert weights == {"popularity": 1.0, "silent": 0.0}
+    assert "silent" not in " ".join(bundle.chosen_settings().values())
+
+
+def test_short_slices_get_several_windows_per_listener() -> None:
+    contexts = [
+        Context(history=np.arange(10, dtype=np.int64)),
+        Context(history=np.array([7, 8], dtype=np.int64)),
+    ]
+    targets = [np.array([20]), np.array([21])]
+    one, one_targets, listener = _slice_cases(contexts, targets, 1)
+    assert [c.history.tolist() for c in one] == [
+        *[[i] for i in range(WINDOWS_PER_LISTENER)],
+        [7],
+        [8],
+    ]
+    assert listener.tolist() == [0] * WINDOWS_PER_LISTENER + [1, 1]
+    assert [t.tolist() for t in one_targets] == [[20]] * WINDOWS_PER_LISTENER + [[21], [21]]
+    short, _, listener = _slice_cases(contexts, targets, 3)
+    assert short[1].history.tolist() == [1, 2, 3]
+    assert short[-1].history.tolist() == [7, 8]  # too short for a second window
+    assert listener[-1] == 1 and (listener == 1).sum() == 1
+    for fed in (0, None):  # demographics only, or everything shown: one case each
+        cases, _, listener = _slice_cases(contexts, targets, fed)
+        assert listener.tolist() == [0, 1]
+        assert len(cases[0].history) == (0 if fed == 0 else 10)
+
+
+def test_gains_are_compared_per_listener() -> None:
+    gains = np.array([1.0, 0.0, 0.5, 0.25, 0.75])
+    np.testing.assert_allclose(_per_listener(gains, np.array([0, 0, 1, 2, 2])), [0.5, 0.5, 0.5])
+    # one listener's many windows count as one listener: a gain on one listener alone, however
+    # many windows it has, is no clear gain
+    current = np.zeros(40)
+    trial = current.copy()
+    trial[:20] = 0.5
+    listener = np.r_[np.zeros(20, dtype=np.int64), np.arange(1, 21)]
+    assert _clear_gain(trial, current)  # as if 40 listeners: 20 gained
+    assert not _clear_gain(_per_listener(trial, listener), _per_listener(current, listener))
 
 
 @pytest.mark.parametrize(
@@ -250,6 +319,38 @@ def test_calibration_is_monotone_and_tracks_hit_rate() -> None:
     assert np.all(np.diff(ys) >= 0)
     assert np.interp(0.9, xs, ys) == pytest.approx(0.9, abs=0.08)
     assert np.interp(0.1, xs, ys) == pytest.approx(0.1, abs=0.08)
+
+
+def test_the_top_pick_has_its_own_calibration(
+    fitted: EngineBundle, synthetic: SyntheticData
+) -> None:
+    bundle = EngineBundle(
+        predictors=fitted.predictors,
+        slice_quality=fitted.slice_quality,
+        confidence_scale=fitted.confidence_scale,
+        track_ids=fitted.track_ids,
+        artist=fitted.artist,
+    )
+    # per slice: the top pick hits 60% of the time at any score, other top-10 tracks 10%
+    bundle.calibration_x = np.tile(np.linspace(-1.0, 1.0, 10, dtype=np.float32), (8, 1))
+    bundle.calibration_y = np.tile(np.array([[0.6] * 10, [0.1] * 10], dtype=np.float32), (4, 1))
+    context = _context_of(synthetic.dataset, 5)
+    assert bundle.score(context).confidence == pytest.approx(0.6)
+    confidences = [r.confidence for r in bundle.recommend(context, 10)]
+    assert confidences[0] == pytest.approx(0.6)
+    assert confidences[1:] == pytest.approx([0.1] * 9)
+    # slices pick their own rows: the cold slice's top pick is row 0
+    bundle.calibration_y[0] = 0.3
+    assert bundle.score(_context_of(synthetic.dataset, 5, n=0)).confidence == pytest.approx(0.3)
+
+
+def test_a_lower_rank_is_never_more_confident(
+    fitted: EngineBundle, synthetic: SyntheticData
+) -> None:
+    for user in range(20):
+        recs = fitted.recommend(_context_of(synthetic.dataset, user), 10)
+        confidences = [r.confidence for r in recs]
+        assert confidences == sorted(confidences, reverse=True)
 
 
 def test_save_load_round_trip_and_refuse_corruption(

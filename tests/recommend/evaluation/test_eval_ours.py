@@ -25,7 +25,7 @@ def test_specs_follow_the_modules_that_exist() -> None:
 
 def test_cheap_predictors_build_fit_and_score(planted: Dataset) -> None:
     for spec in our_specs():
-        if spec.name not in ("our-popularity", "our-demographic"):
+        if spec.name not in ("our-popularity", "our-demographic", "our-cooccurrence"):
             continue  # the neural model and the ensemble train for seconds: the full run does
         predictor = spec.factory({}, 0)
         assert isinstance(predictor, Predictor)

@@ -75,6 +75,11 @@ def _itemitem(params: dict[str, Any], seed: int) -> Predictor:
     return predictor
 
 
+def _cooccurrence(params: dict[str, Any], seed: int) -> Predictor:
+    predictor: Predictor = _load("cooccurrence", "CoOccurrencePredictor")(**params)
+    return predictor
+
+
 def _ensemble(params: dict[str, Any], seed: int) -> Predictor:
     """The ensemble as the website serves it (``bundle.EngineBundle``), told the task.
 
@@ -90,6 +95,7 @@ def _ensemble(params: dict[str, Any], seed: int) -> Predictor:
 OUR_PREDICTORS: tuple[tuple[str, str, Callable[[dict[str, Any], int], Predictor]], ...] = (
     ("our-popularity", "popularity", _popularity),
     ("our-demographic", "demographic", _demographic),
+    ("our-cooccurrence", "cooccurrence", _cooccurrence),
     ("our-model", "model", _model),
     ("our-itemitem", "itemitem", _itemitem),
     ("ensemble", "bundle", _ensemble),
