@@ -232,6 +232,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Catches up on events whose drain could not be queued or failed (the store was down).
     "history-drain-outbox": {"task": "history.drain_outbox", "schedule": 60.0},
+    # Sent rows older than a week are deleted (the event store holds the events).
+    "history-purge-outbox": {"task": "history.purge_outbox", "schedule": 24 * 60 * 60.0},
 }
 
 # --- Event store (MongoDB when configured) ----------------------------------------------------

@@ -37,6 +37,10 @@ OUTBOX_BATCH_SIZE = 200
 OUTBOX_CLAIM_TIMEOUT = timedelta(minutes=5)
 OUTBOX_BACKOFF_BASE_SECONDS = 5
 OUTBOX_BACKOFF_MAX_SECONDS = 600
+# Sent rows are kept this long (to look into a delivery in the admin), then deleted: the event
+# store holds the events, and an outbox that only grows slows every claim.
+OUTBOX_SENT_RETENTION = timedelta(days=7)
+OUTBOX_PURGE_BATCH_SIZE = 5_000
 
 
 class HistoryError(Exception):
@@ -192,6 +196,25 @@ def _outbox_release(token: uuid.UUID, *, error: BaseException) -> None:
             claim_token=None,
             last_error=f"{type(error).__name__}: {error}"[:500],
         )
+
+
+def outbox_purge_sent(*, older_than: timedelta = OUTBOX_SENT_RETENTION) -> int:
+    """Delete rows sent more than ``older_than`` ago, in batches; return how many went.
+
+    Pending, sending and failed rows stay whatever their age: they have not reached the store.
+    """
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    while True:
+        ids = list(
+            OutboxEvent.objects.filter(state=OutboxState.SENT, sent_at__lt=cutoff)
+            .order_by("id")
+            .values_list("id", flat=True)[:OUTBOX_PURGE_BATCH_SIZE]
+        )
+        if not ids:
+            return deleted
+        count, _ = OutboxEvent.objects.filter(id__in=ids, state=OutboxState.SENT).delete()
+        deleted += count
 
 
 def outbox_requeue(*, ids: Sequence[int]) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 from celery import shared_task
 from pymongo.errors import PyMongoError
 
-from apps.history.services import outbox_drain
+from apps.history.services import outbox_drain, outbox_purge_sent
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,15 @@ def drain_outbox(self: Any) -> int:
         countdown = min(2**self.request.retries * 5, DRAIN_RETRY_MAX_SECONDS)
         raise self.retry(exc=exc, countdown=countdown) from exc
     return result.written
+
+
+@shared_task(name="history.purge_outbox", time_limit=600, soft_time_limit=540, ignore_result=True)
+def purge_outbox() -> int:
+    """Delete outbox rows sent more than a week ago (the event store has them)."""
+    deleted = outbox_purge_sent()
+    if deleted:
+        logger.info("outbox purge", extra={"deleted": deleted})
+    return deleted
 
 
 @shared_task(

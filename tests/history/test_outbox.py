@@ -15,12 +15,13 @@ from apps.history.eventstore import Event, EventStore, use_event_store
 from apps.history.models import ListeningEvent, OutboxEvent, OutboxState
 from apps.history.services import (
     OUTBOX_CLAIM_TIMEOUT,
+    OUTBOX_SENT_RETENTION,
     history_add,
     history_remove,
     outbox_claim,
     outbox_drain,
 )
-from apps.history.tasks import drain_outbox
+from apps.history.tasks import drain_outbox, purge_outbox
 from tests.factories import make_tracks
 from tests.history.conftest import FlakyStore, monty_store
 
@@ -177,3 +178,42 @@ def test_the_task_does_not_retry_other_errors(
     monkeypatch.setattr(drain_outbox, "retry", lambda **kw: pytest.fail("must not retry"))
     with use_event_store(BrokenStore(monty_store())), pytest.raises(ValueError):  # type: ignore[arg-type]
         drain_outbox.run()
+
+
+def test_sent_rows_are_purged_after_a_week_and_nothing_else(
+    listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("apps.history.services.OUTBOX_PURGE_BATCH_SIZE", 2)  # several batches
+    now = timezone.now()
+    old = now - OUTBOX_SENT_RETENTION - timedelta(hours=1)
+    recent = now - OUTBOX_SENT_RETENTION + timedelta(hours=1)
+
+    def row(state: str, sent_at: Any, created_at: Any = None) -> OutboxEvent:
+        made = OutboxEvent.objects.create(
+            listener=listener, payload={}, state=state, available_at=now, sent_at=sent_at
+        )
+        if created_at is not None:  # auto_now_add: backdate after creation
+            OutboxEvent.objects.filter(pk=made.pk).update(created_at=created_at)
+        return made
+
+    OutboxEvent.objects.all().delete()  # the listener's own demographics event
+    old_sent = [row(OutboxState.SENT, old) for _ in range(3)]
+    kept = [
+        row(OutboxState.SENT, recent),
+        # never delivered, however old: the store does not have them
+        row(OutboxState.PENDING, None, created_at=old),
+        row(OutboxState.SENDING, None, created_at=old),
+    ]
+
+    assert purge_outbox.delay().get() == 3
+    remaining = set(OutboxEvent.objects.values_list("pk", flat=True))
+    assert remaining == {r.pk for r in kept}
+    assert not remaining & {r.pk for r in old_sent}
+    assert purge_outbox.delay().get() == 0  # nothing more to do
+
+
+def test_the_purge_is_on_the_beat_schedule() -> None:
+    from django.conf import settings
+
+    entries = {e["task"]: e for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "history.purge_outbox" in entries
