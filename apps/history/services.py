@@ -201,7 +201,8 @@ def _outbox_release(token: uuid.UUID, *, error: BaseException) -> None:
 def outbox_purge_sent(*, older_than: timedelta = OUTBOX_SENT_RETENTION) -> int:
     """Delete rows sent more than ``older_than`` ago, in batches; return how many went.
 
-    Pending, sending and failed rows stay whatever their age: they have not reached the store.
+    Rows not sent (pending, including those waiting to be retried, and sending) stay whatever
+    their age: the store does not have them.
     """
     cutoff = timezone.now() - older_than
     deleted = 0
@@ -213,7 +214,10 @@ def outbox_purge_sent(*, older_than: timedelta = OUTBOX_SENT_RETENTION) -> int:
         )
         if not ids:
             return deleted
-        count, _ = OutboxEvent.objects.filter(id__in=ids, state=OutboxState.SENT).delete()
+        # the conditions again: a row requeued and sent again meanwhile is not old any more
+        count, _ = OutboxEvent.objects.filter(
+            id__in=ids, state=OutboxState.SENT, sent_at__lt=cutoff
+        ).delete()
         deleted += count
 
 

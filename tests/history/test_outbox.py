@@ -203,6 +203,8 @@ def test_sent_rows_are_purged_after_a_week_and_nothing_else(
         # never delivered, however old: the store does not have them
         row(OutboxState.PENDING, None, created_at=old),
         row(OutboxState.SENDING, None, created_at=old),
+        # sent long ago, then requeued from the admin ("send again"): not sent any more
+        row(OutboxState.PENDING, old, created_at=old),
     ]
 
     assert purge_outbox.delay().get() == 3

@@ -7,8 +7,9 @@ exactly what the website serves. Per request it:
 2. standardises each vector (z-scores over the catalogue, so scales are comparable) and blends
    them with weights ``confidence x quality``, where ``quality`` is each predictor's measured
    NDCG@10 on held-out items at fit time (a predictor that loses offline is weighted down);
-3. falls back model -> item-item -> co-occurrence -> demographic -> popularity when confidences
-   are zero, so the answer is never empty;
+3. falls back to one predictor alone (the slice's most trusted, then model -> item-item ->
+   co-occurrence -> demographic -> popularity) when none has weight, so the answer is never
+   empty;
 4. excludes the history, caps tracks per artist (at most 2 in any block of 10), and attaches a
    calibrated confidence (the observed hit rate of that blended score on held-out items), an
    explanation and each predictor's share.
@@ -35,13 +36,14 @@ from apps.recommend.engine.dataset import Context, Dataset, Scores
 logger = logging.getLogger(__name__)
 
 # 2: four history slices (four calibration rows); 3: the co-occurrence predictor, and per slice
-# a calibration row for the top pick and one for the whole top 10
+# a calibration row for the top pick and one for the rest of the top 10
 FORMAT_VERSION = 3
 ARTIST_CAP = 2  # tracks per artist in any block of ARTIST_BLOCK results
 ARTIST_BLOCK = 10
 # Simplest first: a more complex predictor must clearly beat a simpler one to lead a blend.
 SIMPLICITY = ("popularity", "demographic", "cooccurrence", "itemitem", "model")
-# Fallback order when every predictor has confidence 0 for a listener.
+# Fallback order when no predictor has weight for a listener, after the slice's own
+# predictors (see _fallback_order).
 FALLBACK_ORDER = ("model", "itemitem", "cooccurrence", "demographic", "popularity")
 VALIDATION_LISTENERS = 300
 VALIDATION_CANDIDATES = 300
@@ -59,14 +61,15 @@ HISTORY_SLICES: tuple[tuple[str, int, int | None], ...] = (
 #: A validation listener gives a slice fed ``n`` items up to this many cases: their shown items
 #: ``0:n``, ``1:n+1``, ... A short history carries little signal per case, and on a few hundred
 #: listeners the choice between predictors was a coin toss; more cases per listener (averaged
-#: per listener before comparing, since they share their held-out items) steady it for free.
+#: per listener before comparing, since they share their held-out items) steady it, for about
+#: 20 s more training at 2.4 M interactions (docs/benchmarks.md).
 WINDOWS_PER_LISTENER = 6
 CALIBRATION_SLICES = tuple(name for name, _, _ in HISTORY_SLICES)
-#: Calibration rows per slice: the top pick (the card the site shows), then any top-10 item. The
-#: blend scales each predictor's best track to 1, so the top score says little by itself; how
-#: often the top pick is right is a fact of its own (on ML-100K 37% where a top-10 item with the
-#: same score hit 24% of the time).
-CALIBRATION_RANKS = ("top pick", "top 10")
+#: Calibration rows per slice: the top pick (the card the site shows), then the rest of the top
+#: 10. The blend scales each predictor's best track to 1, so the top score says little by
+#: itself; how often the top pick is right is a fact of its own (on ML-100K 37% where a top-10
+#: item with the same score hit 24% of the time).
+CALIBRATION_RANKS = ("top pick", "rest of the top 10")
 #: Refit every predictor on all data after tuning when validation hid at least this share of
 #: the interactions; below it the refit would cost a second training for almost no data.
 REFIT_MIN_HELDOUT_SHARE = 0.01
@@ -95,14 +98,31 @@ class _Case:
     targets: np.ndarray  # the hidden track positions
 
 
+def _fallback_order(quality: dict[str, float]) -> list[str]:
+    """Who answers alone when no predictor has weight for a listener.
+
+    The slice's own predictors first, by weight, then ``FALLBACK_ORDER``: a listener whose only
+    song nobody else has gets what the slice trusts most, e.g. popularity where the blend leads
+    with co-occurrence, not a predictor the tuning switched off there.
+    """
+    weighted = sorted((n for n, q in quality.items() if q > 0), key=lambda n: -quality[n])
+    return [*weighted, *(n for n in FALLBACK_ORDER if n not in weighted)]
+
+
 def _pool_blend(case: _Case, quality: dict[str, float]) -> np.ndarray | None:
     """The served blend (weights ``confidence x quality``, normalised) on the case's pool.
 
-    ``None`` when no predictor has weight: serving then falls back (``FALLBACK_ORDER``).
+    With no weighted predictor, serving's fallback: the first predictor of
+    ``_fallback_order`` whose scores are not all equal. ``None`` when there is none.
     """
     weights = {n: case.confidences[n] * quality.get(n, 0.0) for n in case.vectors}
     total = sum(weights.values())
     if total <= 0:
+        for name in _fallback_order(quality):
+            vector = case.vectors.get(name)
+            finite = vector[np.isfinite(vector)] if vector is not None else vector
+            if finite is not None and len(finite) and float(finite.max() - finite.min()) > 0:
+                return vector
         return None
     blended = np.zeros(len(case.relevant), dtype=np.float32)
     for name, weight in weights.items():
@@ -216,7 +236,7 @@ class EngineBundle:
     quality: dict[str, float] = field(default_factory=dict)
     # Blend weights per history-length slice (HISTORY_SLICES); see _measure.
     slice_quality: dict[str, dict[str, float]] = field(default_factory=dict)
-    # Per slice, 1 / each predictor's mean confidence on validation listeners: confidences on
+    # Per slice, 1 / each predictor's mean confidence on the validation cases: confidences on
     # different scales (a data-support factor, a prior's fixed 0.1) then weigh only relative to
     # their own typical value, and the tuned quality alone sets how much each predictor counts.
     confidence_scale: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -298,7 +318,8 @@ class EngineBundle:
         Weights are tuned separately for each history length of ``HISTORY_SLICES`` (none, one,
         a few, many), because which predictor knows best changes with how much the listener
         has told us: with no history only demographics and popularity can speak. Each slice's
-        validation contexts are the same listeners fed their first few items (or all shown).
+        validation contexts are the same listeners fed nothing, all their shown items, or (the
+        short slices) up to ``WINDOWS_PER_LISTENER`` stretches of their shown items.
         """
         slices = {name: _slice_cases(contexts, targets, fed) for name, _, fed in HISTORY_SLICES}
         report: dict[str, dict[str, float]] = {}
@@ -317,8 +338,9 @@ class EngineBundle:
         self.metadata["validation_ndcg10_by_slice"] = report
         # Calibrate each slice on its own: blended scores are not comparable across slices (with
         # no history one predictor's head scores 1 yet hits far less often than a long history's).
-        # The pools hold every predictor's head, so the blend's top 10 on a pool is its top 10 on
-        # the catalogue, with the same scores.
+        # The pools hold every predictor's head, so the blend's top 10 on a pool is, all but
+        # always, its top 10 on the catalogue (a track just outside two predictors' heads could
+        # beat it), with the same scores.
         curves = []
         for slice_name in CALIBRATION_SLICES:
             raw: list[np.ndarray] = []  # the top 10's blended scores per case, best first
@@ -338,8 +360,13 @@ class EngineBundle:
                 hits.append(case.relevant[top].astype(np.float64))
             first_raw = np.array([r[0] for r in raw if len(r)])
             first_hits = np.array([h[0] for h in hits if len(h)])
-            curves.append(_monotone_bins(first_raw, first_hits))
-            curves.append(_monotone_bins(np.concatenate(raw), np.concatenate(hits)))
+            rest = _monotone_bins(
+                np.concatenate([r[1:] for r in raw]), np.concatenate([h[1:] for h in hits])
+            )
+            top_pick = _monotone_bins(first_raw, first_hits)
+            # too few cases for a top-pick curve (small data): the rest of the top 10's
+            curves.append(top_pick if len(top_pick[0]) == CALIBRATION_BINS else rest)
+            curves.append(rest)
         if all(len(xs) == CALIBRATION_BINS for xs, _ in curves):
             self.calibration_x = np.stack([xs for xs, _ in curves])
             self.calibration_y = np.stack([ys for _, ys in curves])
@@ -372,7 +399,13 @@ class EngineBundle:
         self.confidence_scale[slice_name] = scale
         for case in cases:
             case.confidences = {n: c * scale[n] for n, c in case.confidences.items()}
-        alone = {name: float(np.mean([case.alone[name] for case in cases])) for name in names}
+        alone_gains = {
+            n: _per_listener(np.array([case.alone[n] for case in cases]), listener) for n in names
+        }
+        # per listener, like the blend's score below
+        alone = {
+            name: float(gains.mean()) if len(gains) else 0.0 for name, gains in alone_gains.items()
+        }
         best = max((alone[name] for name in speaking), default=0.0)
         if best <= 0:
             return dict.fromkeys(names, 1.0), alone
@@ -380,9 +413,6 @@ class EngineBundle:
         by_simplicity = sorted(
             speaking, key=lambda n: SIMPLICITY.index(n) if n in SIMPLICITY else len(SIMPLICITY)
         )
-        alone_gains = {
-            n: _per_listener(np.array([case.alone[n] for case in cases]), listener) for n in names
-        }
         leader = by_simplicity[0]
         for name in by_simplicity[1:]:
             if _clear_gain(alone_gains[name], alone_gains[leader]):
@@ -466,7 +496,7 @@ class EngineBundle:
             if weight > 0:
                 parts[name] = (weight, _standardise(result.scores))
         if not parts:
-            for name in FALLBACK_ORDER:
+            for name in _fallback_order(quality):
                 predictor = self.predictors.get(name)
                 if predictor is None:
                     continue
@@ -536,7 +566,7 @@ class EngineBundle:
         """Observed hit rate of this blended score on held-out items (0-1, monotone).
 
         Per history-length slice two curves (rows of ``calibration_x``/``_y``, in
-        ``CALIBRATION_RANKS`` order): one for the top pick, one for any top-10 track.
+        ``CALIBRATION_RANKS`` order): one for the top pick, one for the rest of the top 10.
         """
         rows = len(CALIBRATION_SLICES) * len(CALIBRATION_RANKS)
         if self.calibration_x.ndim != 2 or self.calibration_x.shape[0] != rows:

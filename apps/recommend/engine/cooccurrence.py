@@ -42,8 +42,10 @@ from apps.recommend.engine.dataset import Context, Dataset, Scores
 
 logger = logging.getLogger(__name__)
 
-#: Rows of the co-occurrence product computed at once (bounds the temporary memory).
+#: Rows of the co-occurrence product computed at once, and the most listener-track products
+#: in one chunk (bounds its temporary memory to a few hundred MB).
 CHUNK_ROWS = 2_048
+CHUNK_PRODUCTS = 20_000_000
 DEFAULT_MAX_ITEMS = 30_000
 DEFAULT_K_NEIGHBOURS = 100
 
@@ -117,13 +119,23 @@ class CoOccurrencePredictor(NeighbourLists):
         return self
 
     def _neighbour_lists(self, by_track: sp.csr_matrix, x: sp.csr_matrix, k: int) -> None:
-        """The ``k`` largest ``C_ij / (n_i + m)`` of each active row, best first."""
+        """The ``k`` largest ``C_ij / (n_i + m)`` of each active row, best first.
+
+        Rows are computed in chunks whose products (the sum over a row's listeners of their
+        history lengths, an upper bound on its non-zeros) stay under ``CHUNK_PRODUCTS``, so a
+        chunk of popular tracks does not hold millions of counts at once.
+        """
         indptr = [np.zeros(1, dtype=np.int64)]
         idx_parts: list[np.ndarray] = []
         val_parts: list[np.ndarray] = []
         total = 0
-        for r0 in range(0, len(self.active), CHUNK_ROWS):
-            r1 = min(len(self.active), r0 + CHUNK_ROWS)
+        history_lengths = np.asarray(x.sum(axis=1)).ravel()
+        products = np.cumsum(by_track @ history_lengths)
+        r0 = 0
+        while r0 < len(self.active):
+            budget = (products[r0 - 1] if r0 else 0.0) + CHUNK_PRODUCTS
+            r1 = int(np.searchsorted(products, budget, side="right"))
+            r1 = min(len(self.active), max(r1, r0 + 1), r0 + CHUNK_ROWS)
             together = (by_track[r0:r1] @ x).tocsr()  # C_ij for these rows
             together.sort_indices()
             row_lengths = np.diff(together.indptr)
@@ -138,16 +150,21 @@ class CoOccurrencePredictor(NeighbourLists):
                 keep = vals > 0
                 cols, vals = cols[keep], vals[keep]
                 if len(vals) > k:
-                    top = np.argpartition(-vals, k - 1)[:k]
-                    cols, vals = cols[top], vals[top]
-                # best first, ties by track position (cols arrive sorted, the sort is stable)
-                order = np.lexsort((cols, -vals))
+                    # the k largest; among equal counts at the cut, the lowest track positions
+                    # (cols are sorted), so the lists do not depend on the partition's order
+                    cut = np.partition(vals, len(vals) - k)[len(vals) - k]
+                    above = vals > cut
+                    tied = np.flatnonzero(vals == cut)[: k - int(above.sum())]
+                    above[tied] = True
+                    cols, vals = cols[above], vals[above]
+                order = np.lexsort((cols, -vals))  # best first, ties by track position
                 idx_parts.append(cols[order].astype(np.int32))
                 val_parts.append((vals[order] * norm[row]).astype(np.float32))
                 lengths[row] = len(order)
             total_lengths = np.cumsum(lengths) + total
             total = int(total_lengths[-1]) if len(total_lengths) else total
             indptr.append(total_lengths)
+            r0 = r1
         self.indptr = np.concatenate(indptr).astype(np.int64)
         self.indices = np.concatenate(idx_parts) if idx_parts else _EMPTY_I32
         self.data = np.concatenate(val_parts) if val_parts else _EMPTY_F32

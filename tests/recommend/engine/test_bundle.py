@@ -18,6 +18,7 @@ from apps.recommend.engine.bundle import (
     EngineBundle,
     _capped_top,
     _clear_gain,
+    _fallback_order,
     _monotone_bins,
     _per_listener,
     _slice_cases,
@@ -299,6 +300,45 @@ def test_fallback_when_every_confidence_is_zero() -> None:
     bundle = EngineBundle(measure_quality=False).fit(dataset)
     recs = bundle.recommend(Context(), 5)
     assert [r.track for r in recs] == [29, 28, 27, 26, 25]
+
+
+def test_the_fallback_is_the_predictor_the_slice_trusts_most(
+    fitted: EngineBundle, synthetic: SyntheticData
+) -> None:
+    assert _fallback_order({"model": 0.0, "cooccurrence": 1.0, "popularity": 0.25})[:3] == [
+        "cooccurrence",
+        "popularity",
+        "model",
+    ]
+    # a one-song slice led by popularity, and a listener for whom no predictor speaks: they get
+    # popularity's order, not the model's
+    bundle = EngineBundle(
+        predictors={name: _Muted(p) for name, p in fitted.predictors.items()},
+        slice_quality={**fitted.slice_quality, "one": {"popularity": 1.0}},
+        confidence_scale=fitted.confidence_scale,
+        track_ids=fitted.track_ids,
+        artist=fitted.artist,
+    )
+    _, parts, _ = bundle._blend(_context_of(synthetic.dataset, 3, n=1))
+    assert list(parts) == ["popularity"]  # FALLBACK_ORDER alone would pick the model
+
+
+@dataclass
+class _Muted:
+    """A fitted predictor's scores with confidence 0."""
+
+    inner: object
+    name: str = "muted"
+
+    def score(self, context: Context, candidates: np.ndarray | None = None) -> Scores:
+        return Scores(self.inner.score(context, candidates).scores, 0.0)  # type: ignore[attr-defined]
+
+
+def test_small_data_still_gets_a_calibration() -> None:
+    """Too few validation listeners for a top-pick curve: the rest of the top 10's stands in."""
+    data = generate(n_tracks=400, n_interactions=6_000, seed=3).dataset
+    bundle = EngineBundle(predictors={"popularity": PopularityPredictor()}).fit(data)
+    assert bundle.calibration_x.shape == (8, 10)
 
 
 def test_artist_cap_in_every_block_of_ten() -> None:

@@ -94,12 +94,23 @@ def test_neighbour_lists_keep_the_k_most_frequent(monkeypatch: pytest.MonkeyPatc
         assert c_hi - c_lo == min(2, hi - lo)
         np.testing.assert_array_equal(cut.indices[c_lo:c_hi], every.indices[lo : lo + 2])
         assert list(best) == sorted(best, reverse=True)
-    # computing the counts a few rows at a time changes nothing
-    monkeypatch.setattr(cooccurrence, "CHUNK_ROWS", 3)
-    chunked = CoOccurrencePredictor(k_neighbours=1_000).fit(data)
-    np.testing.assert_array_equal(chunked.indptr, every.indptr)
-    np.testing.assert_array_equal(chunked.indices, every.indices)
-    np.testing.assert_allclose(chunked.data, every.data)
+    # computing the counts a few rows at a time, or one row at a time, changes nothing
+    for rows, products in ((3, 10**9), (10**6, 1)):
+        monkeypatch.setattr(cooccurrence, "CHUNK_ROWS", rows)
+        monkeypatch.setattr(cooccurrence, "CHUNK_PRODUCTS", products)
+        chunked = CoOccurrencePredictor(k_neighbours=1_000).fit(data)
+        np.testing.assert_array_equal(chunked.indptr, every.indptr)
+        np.testing.assert_array_equal(chunked.indices, every.indices)
+        np.testing.assert_allclose(chunked.data, every.data)
+
+
+def test_equal_counts_at_the_cut_keep_the_lowest_track_positions() -> None:
+    # track 0 is held with each of tracks 1..8 by one listener, and with track 9 by two
+    rows = [(u, t) for u in range(8) for t in (0, u + 1)] + [(8, 0), (8, 9), (9, 0), (9, 9)]
+    predictor = CoOccurrencePredictor(k_neighbours=4, min_count=1).fit(_dataset(rows, 10))
+    row = int(np.flatnonzero(predictor.active == 0)[0])
+    lo, hi = predictor.indptr[row], predictor.indptr[row + 1]
+    assert predictor.indices[lo:hi].tolist() == [9, 1, 2, 3]
 
 
 def test_rare_tracks_have_no_neighbour_list() -> None:
