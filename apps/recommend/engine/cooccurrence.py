@@ -17,7 +17,7 @@ histories of dozens of items, and on one or two items they are noisy. In the ML-
 evaluation (docs/evaluation.md), fed the first item of each held-out listener, co-occurrence
 ranks the held-out items at 1.15x the NDCG@10 of popularity where our EASE (at the lambda its
 validation picks for full histories) ranks them at 0.84x; fed three, 1.36x against 1.27x. With
-full histories EASE is far ahead (0.308 against 0.210). The ensemble tunes a blend per history
+full histories EASE is far ahead (0.308 against 0.211). The ensemble tunes a blend per history
 length and picks which one speaks (see ``bundle.HISTORY_SLICES``).
 
 Serving state is the same shape as EASE's (``_neighbours.NeighbourLists``): per active track the
