@@ -6,15 +6,15 @@ order of ``active``. This mixin serves them: which rows a history selects, gathe
 into flat arrays, an item's strongest neighbours, and which history item argues most for a
 recommended track (for the "Because you added ..." reason).
 
-A class that mixes it in holds ``n_tracks``, ``active``, ``indptr``, ``indices``, ``data`` and
-``_row_of`` (track position -> row, -1 when the track is not active; built by
-``_index_rows``), and for :meth:`confidence` ``n_interactions``, ``history_scale`` and
-``support_half``.
+The dataclass holds the lists, ``_row_of`` (track position -> row, -1 when the track is not
+active; built by ``_index_rows``), ``n_tracks``, and for :meth:`confidence` ``n_interactions``,
+``history_scale`` and ``support_half``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,18 +22,52 @@ from apps.recommend.engine._common import history_of, saturating
 from apps.recommend.engine.dataset import Context
 
 
+def active_tracks(counts: np.ndarray, min_count: int, max_items: int) -> np.ndarray:
+    """Tracks with at least ``min_count`` listeners, the ``max_items`` most held, by position."""
+    eligible = np.flatnonzero(counts >= max(min_count, 1))
+    by_count = eligible[np.argsort(-counts[eligible], kind="stable")][:max_items]
+    return np.sort(by_count).astype(np.int64)  # position order, for cache locality
+
+
+_EMPTY_I32 = np.zeros(0, dtype=np.int32)
+
+
+@dataclass
 class NeighbourLists:
     """Serving helpers over CSR neighbour lists (see the module docstring)."""
 
-    n_tracks: int
-    active: np.ndarray  # int64 track position per row
-    indptr: np.ndarray  # int64, len(active) + 1
-    indices: np.ndarray  # int32 track positions
-    data: np.ndarray  # float32 weights, each row sorted best first
-    _row_of: np.ndarray  # int32 track position -> row, -1 when inactive
-    n_interactions: int  # distinct (listener, track) pairs learnt from
-    history_scale: float  # active history items for 63% of the history factor
-    support_half: float  # training interactions at which data support is 0.5
+    active: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per row
+    indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    indices: np.ndarray = field(default_factory=lambda: _EMPTY_I32)  # int32 track positions
+    data: np.ndarray = field(  # float32 weights, each row sorted best first
+        default_factory=lambda: np.zeros(0, dtype=np.float32)
+    )
+    _row_of: np.ndarray = field(default_factory=lambda: _EMPTY_I32, init=False, repr=False)
+
+    # the subclass declares these again with its own defaults and comments
+    n_tracks: int = 0
+    n_interactions: int = 0  # distinct (listener, track) pairs learnt from
+    history_scale: float = 5.0  # active history items for 63% of the history factor
+    support_half: float = 2_000.0  # training interactions at which data support is 0.5
+
+    def _neighbour_state(self) -> dict[str, np.ndarray]:
+        """The lists, for ``get_state``."""
+        return {
+            "active": self.active,
+            "indptr": self.indptr,
+            "indices": self.indices,
+            "data": self.data,
+        }
+
+    @staticmethod
+    def _neighbour_fields(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Constructor arguments from ``_neighbour_state``'s arrays, for ``from_state``."""
+        return {
+            "active": np.asarray(arrays["active"], dtype=np.int64),
+            "indptr": np.asarray(arrays["indptr"], dtype=np.int64),
+            "indices": np.asarray(arrays["indices"], dtype=np.int32),
+            "data": np.asarray(arrays["data"], dtype=np.float32),
+        }
 
     def _index_rows(self) -> None:
         self._row_of = np.full(self.n_tracks, -1, dtype=np.int32)

@@ -93,7 +93,6 @@ class _Case:
     vectors: dict[str, np.ndarray]
     confidences: dict[str, float]
     relevant: np.ndarray  # bool per pool entry
-    n_relevant: int
     alone: dict[str, float]  # NDCG@10 of each predictor alone
     targets: np.ndarray  # the hidden track positions
 
@@ -131,8 +130,8 @@ def _pool_blend(case: _Case, quality: dict[str, float]) -> np.ndarray | None:
     return blended
 
 
-def _pool_top10(values: np.ndarray) -> np.ndarray:
-    """Pool positions of the 10 highest ``values``, best first."""
+def _top10(values: np.ndarray) -> np.ndarray:
+    """Positions (in a pool or the catalogue) of the 10 highest ``values``, best first."""
     k = min(10, len(values))
     if k == 0:
         return np.zeros(0, dtype=np.int64)
@@ -142,7 +141,7 @@ def _pool_top10(values: np.ndarray) -> np.ndarray:
 
 def _pool_ndcg(values: np.ndarray, relevant: np.ndarray, n_relevant: int) -> float:
     """Binary NDCG@10 of ranking a pool by ``values`` (``relevant``: bool per pool entry)."""
-    top = _pool_top10(values)
+    top = _top10(values)
     dcg = float(np.sum(relevant[top] / np.log2(np.arange(2, len(top) + 2))))
     ideal = float(np.sum(1.0 / np.log2(np.arange(2, min(10, n_relevant) + 2))))
     return dcg / ideal if ideal > 0 else 0.0
@@ -154,7 +153,7 @@ def _blend_gains(cases: list[_Case], quality: dict[str, float]) -> np.ndarray:
     for case in cases:
         blended = _pool_blend(case, quality)
         gains.append(
-            0.0 if blended is None else _pool_ndcg(blended, case.relevant, case.n_relevant)
+            0.0 if blended is None else _pool_ndcg(blended, case.relevant, len(case.targets))
         )
     return np.asarray(gains, dtype=np.float64)
 
@@ -351,11 +350,11 @@ class EngineBundle:
                 if blended is None:  # served by a fallback: blend the whole catalogue
                     full, _, _ = self._blend(context)
                     full[history_of(context)] = -np.inf
-                    top = _pool_top10(full)
+                    top = _top10(full)
                     raw.append(full[top])
                     hits.append(np.isin(top, case.targets).astype(np.float64))
                     continue
-                top = _pool_top10(blended)
+                top = _top10(blended)
                 raw.append(blended[top])
                 hits.append(case.relevant[top].astype(np.float64))
             first_raw = np.array([r[0] for r in raw if len(r)])
@@ -475,7 +474,6 @@ class EngineBundle:
             vectors=on_pool,
             confidences=confidences,
             relevant=relevant,
-            n_relevant=len(target),
             # each predictor's own top 10 lies in the pool, which holds its head
             alone={name: _pool_ndcg(v, relevant, len(target)) for name, v in on_pool.items()},
             targets=target,
@@ -582,7 +580,7 @@ class EngineBundle:
             return "Popular on FMA"
         lead = max(shares, key=lambda k: shares[k])
         predictor = self.predictors.get(lead)
-        if lead in {"model", "itemitem", "cooccurrence"} and predictor is not None:
+        if predictor is not None and hasattr(predictor, "because"):  # history-based predictors
             source = predictor.because(context, track)
             if source is not None and 0 <= source < len(self.titles):
                 return f"Because you added “{self.titles[source]}”"

@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from apps.recommend.engine._common import distinct_pairs, prior_distribution, take
-from apps.recommend.engine._neighbours import NeighbourLists
+from apps.recommend.engine._neighbours import NeighbourLists, active_tracks
 from apps.recommend.engine.dataset import Context, Dataset, Scores
 
 logger = logging.getLogger(__name__)
@@ -71,11 +71,6 @@ class CoOccurrencePredictor(NeighbourLists):
     fit_seconds: float = 0.0
     popularity: np.ndarray = field(default_factory=lambda: _EMPTY_F32)  # p, sums to 1
     listeners: np.ndarray = field(default_factory=lambda: _EMPTY_F32)  # n_i per active row
-    active: np.ndarray = field(default_factory=lambda: _EMPTY_I64)
-    indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
-    indices: np.ndarray = field(default_factory=lambda: _EMPTY_I32)
-    data: np.ndarray = field(default_factory=lambda: _EMPTY_F32)
-    _row_of: np.ndarray = field(default_factory=lambda: _EMPTY_I32, init=False, repr=False)
     _log_popularity: np.ndarray = field(default_factory=lambda: _EMPTY_F32, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -93,9 +88,7 @@ class CoOccurrencePredictor(NeighbourLists):
         counts = np.bincount(items, minlength=n).astype(np.float64)
         prior = prior_distribution(dataset, n)
         self.popularity = ((counts + prior) / (counts.sum() + 1.0)).astype(np.float32)
-        eligible = np.flatnonzero(counts >= max(self.min_count, 1))
-        by_count = eligible[np.argsort(-counts[eligible], kind="stable")][: self.max_items]
-        self.active = np.sort(by_count).astype(np.int64)
+        self.active = active_tracks(counts, self.min_count, self.max_items)
         self.listeners = counts[self.active].astype(np.float32)
         k = max(0, min(self.k_neighbours, n - 1))
         if len(self.active) == 0 or k == 0:
@@ -201,10 +194,7 @@ class CoOccurrencePredictor(NeighbourLists):
         arrays = {
             "popularity": self.popularity,
             "listeners": self.listeners,
-            "active": self.active,
-            "indptr": self.indptr,
-            "indices": self.indices,
-            "data": self.data,
+            **self._neighbour_state(),
         }
         meta = {
             "name": self.name,
@@ -237,8 +227,5 @@ class CoOccurrencePredictor(NeighbourLists):
             fit_seconds=float(meta["fit_seconds"]),
             popularity=np.asarray(arrays["popularity"], dtype=np.float32),
             listeners=np.asarray(arrays["listeners"], dtype=np.float32),
-            active=np.asarray(arrays["active"], dtype=np.int64),
-            indptr=np.asarray(arrays["indptr"], dtype=np.int64),
-            indices=np.asarray(arrays["indices"], dtype=np.int32),
-            data=np.asarray(arrays["data"], dtype=np.float32),
+            **cls._neighbour_fields(arrays),
         )

@@ -53,7 +53,7 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from apps.recommend.engine._common import distinct_pairs, take
-from apps.recommend.engine._neighbours import NeighbourLists
+from apps.recommend.engine._neighbours import NeighbourLists, active_tracks
 from apps.recommend.engine.dataset import Context, Dataset, Scores
 
 logger = logging.getLogger(__name__)
@@ -178,12 +178,7 @@ class ItemItemPredictor(NeighbourLists):
     chosen_weighting: str = "binary"
     fit_seconds: float = 0.0
     tuning: dict[str, float] = field(default_factory=dict)  # str(lam) -> validation NDCG@10
-    active: np.ndarray = field(default_factory=lambda: _EMPTY_I64)  # track position per row
     active_tie: np.ndarray = field(default_factory=lambda: _EMPTY_F32)  # tie-break per row
-    indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
-    indices: np.ndarray = field(default_factory=lambda: _EMPTY_I32)  # track positions
-    data: np.ndarray = field(default_factory=lambda: _EMPTY_F32)
-    _row_of: np.ndarray = field(default_factory=lambda: _EMPTY_I32, init=False, repr=False)
     _base: np.ndarray = field(default_factory=lambda: _EMPTY_F32, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -210,10 +205,7 @@ class ItemItemPredictor(NeighbourLists):
             weightings = ("binary",)
         self.chosen_weighting = weightings[0]
         counts = np.bincount(items, minlength=self.n_tracks)
-        eligible = np.flatnonzero(counts >= max(self.min_count, 1))
-        # most popular first, ties by position; then back in position order for cache locality
-        by_count = eligible[np.argsort(-counts[eligible], kind="stable")][: self.max_items]
-        active = np.sort(by_count).astype(np.int64)
+        active = active_tracks(counts, self.min_count, self.max_items)
         self.active = active
         if len(active) < 2:
             self._set_weights(np.zeros(len(active) + 1, dtype=np.int64), _EMPTY_I32, _EMPTY_F32)
@@ -436,13 +428,7 @@ class ItemItemPredictor(NeighbourLists):
 
     # --- persistence --------------------------------------------------------------------------
     def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        arrays = {
-            "active": self.active,
-            "active_tie": self.active_tie,
-            "indptr": self.indptr,
-            "indices": self.indices,
-            "data": self.data,
-        }
+        arrays = {**self._neighbour_state(), "active_tie": self.active_tie}
         meta = {
             "name": self.name,
             "lam": self.lam,
@@ -496,9 +482,6 @@ class ItemItemPredictor(NeighbourLists):
             chosen_weighting=str(meta.get("chosen_weighting", meta["weighting"])),
             fit_seconds=float(meta["fit_seconds"]),
             tuning={str(k): float(v) for k, v in meta["tuning"].items()},
-            active=np.asarray(arrays["active"], dtype=np.int64),
             active_tie=np.asarray(arrays["active_tie"], dtype=np.float32),
-            indptr=np.asarray(arrays["indptr"], dtype=np.int64),
-            indices=np.asarray(arrays["indices"], dtype=np.int32),
-            data=np.asarray(arrays["data"], dtype=np.float32),
+            **cls._neighbour_fields(arrays),
         )

@@ -24,6 +24,7 @@ from apps.recommend.engine.bundle import (
     _slice_cases,
     load_bundle,
 )
+from apps.recommend.engine.cooccurrence import CoOccurrencePredictor
 from apps.recommend.engine.dataset import Context, Dataset, Scores, TrackFeatures
 from apps.recommend.engine.itemitem import ItemItemPredictor
 from apps.recommend.engine.popularity import PopularityPredictor
@@ -332,6 +333,17 @@ class _Muted:
 
     def score(self, context: Context, candidates: np.ndarray | None = None) -> Scores:
         return Scores(self.inner.score(context, candidates).scores, 0.0)  # type: ignore[attr-defined]
+
+
+def test_a_co_occurrence_pick_names_the_song_behind_it(synthetic: SyntheticData) -> None:
+    bundle = EngineBundle(predictors={"cooccurrence": CoOccurrencePredictor()}).fit(
+        synthetic.dataset
+    )
+    bundle.titles = synthetic.titles
+    context = _context_of(synthetic.dataset, 7, n=1)
+    top = bundle.recommend(context, 1)[0]
+    assert top.shares == {"cooccurrence": 1.0}
+    assert top.reason == f"Because you added “{synthetic.titles[int(context.history[0])]}”"
 
 
 def test_small_data_still_gets_a_calibration() -> None:
