@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Callable
@@ -22,18 +23,29 @@ class DownloadFailed(Exception):
     """The archive could not be fetched or did not match its published checksum."""
 
 
-def download_fma_metadata(target_dir: Path, *, progress: ProgressCallback | None = None) -> Path:
+def download_fma_metadata(
+    target_dir: Path,
+    *,
+    progress: ProgressCallback | None = None,
+    url: str | None = None,
+    sha1: str | None = None,
+) -> Path:
     """Download, verify and unzip ``fma_metadata.zip`` under ``target_dir``; returns the folder.
 
-    Skips the download when a verified archive is already there.
+    Skips the download when a verified archive is already there. ``url`` and ``sha1`` default
+    to the official archive (read at call time, so tests can point them at a local server).
     """
+    url = url or FMA_METADATA_URL
+    sha1 = sha1 or FMA_METADATA_SHA1
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise DownloadFailed(f"not an http(s) address: {url}")
     target_dir.mkdir(parents=True, exist_ok=True)
     archive = target_dir / "fma_metadata.zip"
-    if not (archive.is_file() and _sha1(archive) == FMA_METADATA_SHA1):
+    if not (archive.is_file() and _sha1(archive) == sha1):
         partial = archive.with_suffix(".zip.part")
         try:
             with (
-                urllib.request.urlopen(FMA_METADATA_URL, timeout=CONNECT_TIMEOUT_S) as response,
+                urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT_S) as response,  # noqa: S310 - scheme checked above
                 partial.open("wb") as out,
             ):
                 total = int(response.headers.get("Content-Length") or 0) or None
@@ -45,13 +57,11 @@ def download_fma_metadata(target_dir: Path, *, progress: ProgressCallback | None
                         progress(done, total)
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             partial.unlink(missing_ok=True)
-            raise DownloadFailed(f"could not download {FMA_METADATA_URL}: {error}") from error
+            raise DownloadFailed(f"could not download {url}: {error}") from error
         digest = _sha1(partial)
-        if digest != FMA_METADATA_SHA1:
+        if digest != sha1:
             partial.unlink(missing_ok=True)
-            raise DownloadFailed(
-                f"checksum mismatch: got sha1 {digest}, expected {FMA_METADATA_SHA1}"
-            )
+            raise DownloadFailed(f"checksum mismatch: got sha1 {digest}, expected {sha1}")
         shutil.move(partial, archive)
     with zipfile.ZipFile(archive) as bundle:
         bundle.extractall(target_dir)
