@@ -1,4 +1,4 @@
-"""Turn :class:`RunResult` rows into a Markdown report, PNG plots and a JSON dump."""
+"""The Markdown report: a table per protocol, the goals check and the confidence reliability."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,8 @@ import numpy as np
 
 from apps.recommend.engine.evaluation.metrics import reliability_table
 from apps.recommend.engine.evaluation.readers import LoadedDataset
-from apps.recommend.engine.evaluation.runner import MSR_SLICE, RANK_KS, RunResult
+from apps.recommend.engine.evaluation.report.stats import Key, Stat, _get, _predictors, aggregate
+from apps.recommend.engine.evaluation.runner import MSR_SLICE, RunResult
 from apps.recommend.engine.evaluation.splits import COLD_START_SLICES, FULL_SLICE
 
 #: MS Recommenders' published ML-100K table (stratified 75/25 split, seed 42, top 10).
@@ -35,49 +35,6 @@ COLD_START_GOAL_SLICES = ("demographics", "demographics+1")
 GOAL_STRONG = 1.05
 GOAL_COLD = 1.3
 GOAL_COVERAGE = 3.0
-
-
-@dataclass
-class Stat:
-    mean: float
-    std: float
-    n: int
-
-    def fmt(self, digits: int = 4) -> str:
-        if math.isnan(self.mean):
-            return "n/a"
-        if self.n < 2:
-            return f"{self.mean:.{digits}f}"
-        return f"{self.mean:.{digits}f} ± {self.std:.{digits}f}"
-
-
-Key = tuple[str, str, str]  # protocol, slice, predictor
-
-
-def aggregate(results: Sequence[RunResult]) -> dict[Key, dict[str, Stat]]:
-    """Mean and sample standard deviation over seeds, per (protocol, slice, predictor)."""
-    grouped: dict[Key, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for r in results:
-        for metric, value in r.metrics.items():
-            grouped[(r.protocol, r.slice, r.predictor)][metric].append(value)
-    out: dict[Key, dict[str, Stat]] = {}
-    for key, by_metric in grouped.items():
-        out[key] = {}
-        for metric, values in by_metric.items():
-            arr = np.asarray(values, dtype=np.float64)
-            arr = arr[~np.isnan(arr)]
-            mean = float(arr.mean()) if len(arr) else math.nan
-            std = float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
-            out[key][metric] = Stat(mean, std, len(arr))
-    return out
-
-
-def _predictors(results: Sequence[RunResult], protocol: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for r in results:
-        if r.protocol == protocol:
-            seen.setdefault(r.predictor, None)
-    return list(seen)
 
 
 def _params(results: Sequence[RunResult], protocol: str, slice_name: str, predictor: str) -> str:
@@ -102,10 +59,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def _get(stats: dict[Key, dict[str, Stat]], key: Key, metric: str) -> Stat:
-    return stats.get(key, {}).get(metric, Stat(math.nan, math.nan, 0))
 
 
 def _strong_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat]]) -> list[str]:
@@ -415,134 +368,3 @@ def markdown_report(
     if plots:
         lines += ["## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in plots] + [""]
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- plots
-
-
-def write_plots(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
-    """metric vs K, cold-start slices, reliability curve (only those with data)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    stats = aggregate(results)
-    written: list[Path] = []
-
-    names = _predictors(results, "strong")
-    if names:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-        for metric, ax in zip(("recall", "ndcg"), axes, strict=True):
-            for name in names:
-                ys = [
-                    _get(stats, ("strong", FULL_SLICE, name), f"{metric}@{k}").mean for k in RANK_KS
-                ]
-                ax.plot(RANK_KS, ys, marker="o", label=name)
-            ax.set_xscale("log")
-            ax.set_xticks(RANK_KS, [str(k) for k in RANK_KS])
-            ax.set_xlabel("K")
-            ax.set_ylabel(f"{metric.upper() if metric == 'ndcg' else 'Recall'}@K")
-            ax.grid(alpha=0.3)
-        axes[0].legend(fontsize=8)
-        fig.suptitle("Strong generalization: metric vs K")
-        fig.tight_layout()
-        path = out_dir / "metric_vs_k.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
-
-    names = _predictors(results, "coldstart")
-    if names:
-        slices = list(COLD_START_SLICES)
-        has_full = bool(_predictors(results, "strong"))
-        cols = slices + ([FULL_SLICE] if has_full else [])
-        fig, ax = plt.subplots(figsize=(11, 4))
-        width = 0.8 / len(names)
-        xs = np.arange(len(cols))
-        for j, name in enumerate(names):
-            means, stds = [], []
-            for s in cols:
-                protocol = "strong" if s == FULL_SLICE else "coldstart"
-                st = _get(stats, (protocol, s, name), "ndcg@10")
-                means.append(st.mean)
-                stds.append(st.std)
-            ax.bar(xs + j * width, means, width, yerr=stds, label=name, capsize=2)
-        ax.set_xticks(xs + width * (len(names) - 1) / 2, cols)
-        ax.set_ylabel("NDCG@10")
-        ax.set_title("Cold start slices (items fed in)")
-        ax.legend(fontsize=8, ncol=2)
-        ax.grid(axis="y", alpha=0.3)
-        fig.tight_layout()
-        path = out_dir / "coldstart.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
-
-    pooled: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
-    for r in results:
-        if r.protocol == "strong":
-            pooled[r.predictor].extend(r.reliability)
-    if pooled:
-        fig, ax = plt.subplots(figsize=(6, 5))
-        for name, triples in pooled.items():
-            arr = np.asarray(triples, dtype=np.float64).reshape(-1, 3)
-            table = [b for b in reliability_table(arr[:, 0], arr[:, 1], arr[:, 2]) if b.n_users]
-            ax.plot(
-                [b.mean_confidence for b in table],
-                [b.hit_rate_at_1 for b in table],
-                marker="o",
-                label=name,
-            )
-        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
-        ax.set_xlabel("mean confidence in bucket")
-        ax.set_ylabel("hit@1 (top pick held out)")
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.set_title("Reliability (strong generalization)")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        path = out_dir / "reliability.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
-    return written
-
-
-def load_results(path: Path | str) -> tuple[dict[str, Any], list[RunResult]]:
-    """Read a ``results.json`` back (to re-render a report without re-running)."""
-    payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    results = [
-        RunResult(**{**row, "reliability": [tuple(t) for t in row["reliability"]]})
-        for row in payload["results"]
-    ]
-    return payload, results
-
-
-def write_report(
-    loaded: LoadedDataset,
-    results: Sequence[RunResult],
-    out_dir: Path | str,
-    *,
-    command: str = "",
-    seeds: Sequence[int] = (),
-) -> Path:
-    """Write ``report.md``, ``results.json`` and the plots into ``out_dir``; return the report."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    plots = write_plots(results, out)
-    text = markdown_report(
-        loaded, results, command=command, seeds=seeds, plots=[str(p) for p in plots]
-    )
-    report_path = out / "report.md"
-    report_path.write_text(text, encoding="utf-8")
-    payload: dict[str, Any] = {
-        "dataset": loaded.name,
-        "summary": loaded.summary(),
-        "command": command,
-        "seeds": list(seeds),
-        "results": [r.as_dict() for r in results],
-    }
-    (out / "results.json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
-    return report_path
