@@ -16,14 +16,11 @@ from apps.recommend.engine.bundle import (
     WINDOWS_PER_LISTENER,
     BundleError,
     EngineBundle,
-    _capped_top,
-    _clear_gain,
-    _fallback_order,
-    _monotone_bins,
-    _per_listener,
-    _slice_cases,
     load_bundle,
 )
+from apps.recommend.engine.bundle.calibration import _monotone_bins
+from apps.recommend.engine.bundle.ranking import _capped_top, _fallback_order
+from apps.recommend.engine.bundle.tuning import _clear_gain, _per_listener, _slice_cases
 from apps.recommend.engine.cooccurrence import CoOccurrencePredictor
 from apps.recommend.engine.dataset import Context, Dataset, Scores, TrackFeatures
 from apps.recommend.engine.itemitem import ItemItemPredictor
@@ -427,15 +424,15 @@ def test_save_load_round_trip_and_refuse_corruption(
 
 
 def test_other_format_version_is_refused(fitted: EngineBundle, tmp_path: Path) -> None:
-    import apps.recommend.engine.bundle as bundle_module
+    from apps.recommend.engine.bundle import persistence
 
     path = tmp_path / "old.bundle"
-    original = bundle_module.FORMAT_VERSION
-    bundle_module.FORMAT_VERSION = original + 1
+    original = persistence.FORMAT_VERSION
+    persistence.FORMAT_VERSION = original + 1
     try:
         fitted.save(path)
     finally:
-        bundle_module.FORMAT_VERSION = original
+        persistence.FORMAT_VERSION = original
     with pytest.raises(BundleError, match="format"):
         load_bundle(path)
 
