@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
 from django.utils import timezone
 
@@ -28,8 +28,31 @@ def to_ms(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+class _Record:
+    """A stored record: a generated id (its field is ``ID_FIELD``) and a millisecond timestamp.
+
+    ``to_json`` writes the timestamp as ISO 8601 (the outbox keeps records as JSON).
+    """
+
+    ID_FIELD: ClassVar[str]
+    timestamp: datetime
+
+    @classmethod
+    def new(cls, **kwargs: Any) -> Self:
+        kwargs.setdefault(cls.ID_FIELD, str(uuid.uuid4()))
+        kwargs.setdefault("timestamp", now_ms())
+        return cls(**kwargs)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)  # type: ignore[call-overload]  # only dataclasses subclass _Record
+        data["timestamp"] = self.timestamp.isoformat()
+        return data
+
+
 @dataclass(frozen=True)
-class Event:
+class Event(_Record):
+    ID_FIELD: ClassVar[str] = "event_id"
+
     event_id: str
     listener: int
     type: str
@@ -39,17 +62,6 @@ class Event:
     recommendation_confidence: float | None = None
     recommendation_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def new(cls, **kwargs: Any) -> Event:
-        kwargs.setdefault("event_id", str(uuid.uuid4()))
-        kwargs.setdefault("timestamp", now_ms())
-        return cls(**kwargs)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["timestamp"] = self.timestamp.isoformat()
-        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Event:
@@ -68,25 +80,16 @@ class Prediction:
 
 
 @dataclass(frozen=True)
-class PredictionLogEntry:
+class PredictionLogEntry(_Record):
     """What the recommender predicted for a listener, and in which context."""
+
+    ID_FIELD: ClassVar[str] = "log_id"
 
     log_id: str
     listener: int
     timestamp: datetime
     context: dict[str, Any]
     predictions: list[Prediction]
-
-    @classmethod
-    def new(cls, **kwargs: Any) -> PredictionLogEntry:
-        kwargs.setdefault("log_id", str(uuid.uuid4()))
-        kwargs.setdefault("timestamp", now_ms())
-        return cls(**kwargs)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["timestamp"] = self.timestamp.isoformat()
-        return data
 
 
 @dataclass(frozen=True)
