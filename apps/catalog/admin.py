@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -123,6 +124,9 @@ class ArtistAdmin(admin.ModelAdmin):
     search_fields = ["name", "=fma_id"]
     readonly_fields = ["fma_id"]
     show_full_result_count = False
+    # A website typed without a scheme is taken as https (Django 6's default; 5.2 assumes http
+    # and warns).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request: HttpRequest, obj: Artist, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

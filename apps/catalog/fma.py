@@ -11,6 +11,9 @@ The files and their headers:
 - ``raw_genres.csv``: used for the taxonomy when ``genres.csv`` is missing.
 
 Bad rows become :class:`Reject` records (track id + reason) instead of stopping the read.
+
+pandas is imported inside the readers: the web process imports this module (through the admin
+and the import task) but only an import reads files, and pandas costs tens of MB per worker.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from apps.catalog.models import AUDIO_FEATURES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRACKS_FILE = "tracks.csv"
 GENRES_FILE = "genres.csv"
@@ -123,6 +127,8 @@ def find_metadata_dir(path: str | Path) -> Path:
 
 def read_genres(directory: Path) -> list[GenreRecord]:
     """The taxonomy from ``genres.csv``, else from ``raw_genres.csv``; empty when neither exists."""
+    import pandas as pd
+
     if (directory / GENRES_FILE).is_file():
         frame = pd.read_csv(directory / GENRES_FILE, dtype=str, keep_default_na=False)
         frame = frame.rename(columns={"#tracks": "tracks"})
@@ -150,6 +156,8 @@ def read_genres(directory: Path) -> list[GenreRecord]:
 
 
 def _read_raw_genres(path: Path) -> list[GenreRecord]:
+    import pandas as pd
+
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     parents: dict[int, int | None] = {}
     titles: dict[int, str] = {}
@@ -178,6 +186,8 @@ def _read_raw_genres(path: Path) -> list[GenreRecord]:
 
 def read_echonest(directory: Path) -> dict[int, dict[str, float]]:
     """``{track_id: {feature: value}}`` from ``echonest.csv``'s audio_features block."""
+    import pandas as pd
+
     path = directory / ECHONEST_FILE
     if not path.is_file():
         return {}
@@ -239,6 +249,8 @@ _DATES = {
 
 def read_tracks(directory: Path, echonest: dict[int, dict[str, float]] | None = None) -> TracksFile:
     """Parse ``tracks.csv``: valid rows become records, bad ones :class:`Reject` s."""
+    import pandas as pd
+
     frame = pd.read_csv(
         directory / TRACKS_FILE,
         index_col=0,
@@ -338,6 +350,8 @@ def read_tracks(directory: Path, echonest: dict[int, dict[str, float]] | None = 
 
 
 def _column(frame: pd.DataFrame, column: tuple[str, str]) -> pd.Series:
+    import pandas as pd
+
     if column in frame.columns:
         return frame[column].reset_index(drop=True)
     return pd.Series([None] * len(frame), dtype="object")
@@ -363,7 +377,7 @@ def _opt_int(value: float) -> int | None:
 
 
 def _opt_datetime(value: Any) -> datetime | None:
-    if value is None or value is pd.NaT or pd.isna(value):
+    if value is None or value != value:  # NaT and NaN are the values unequal to themselves
         return None
     result: datetime = value.to_pydatetime().replace(tzinfo=UTC)
     return result

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from apps.catalog.models import Track
+from apps.catalog.models import Artist, Track
 from apps.catalog.services import ImportReport
 from apps.catalog.tasks import import_progress
 
@@ -55,6 +56,13 @@ def test_fma_ids_are_read_only(staff: Client, catalog: ImportReport) -> None:
     artist = Track.objects.get(id=2).artist
     html = staff.get(reverse("admin:catalog_artist_change", args=[artist.id])).content.decode()
     assert 'name="fma_id"' not in html
+
+
+def test_artist_website_without_a_scheme_is_https(rf: RequestFactory, admin_user: User) -> None:
+    request = rf.get("/")
+    request.user = admin_user
+    form_class = admin.site._registry[Artist].get_form(request)
+    assert form_class.base_fields["website"].clean("example.org") == "https://example.org"
 
 
 def test_import_from_admin_runs_the_task_and_shows_progress(
