@@ -35,8 +35,10 @@ def download_fma_metadata(
     Skips the download when a verified archive is already there. ``url`` and ``sha1`` default
     to the official archive (read at call time, so tests can point them at a local server).
     """
-    url = url or FMA_METADATA_URL
-    sha1 = sha1 or FMA_METADATA_SHA1
+    url = FMA_METADATA_URL if url is None else url
+    sha1 = (FMA_METADATA_SHA1 if sha1 is None else sha1).lower()
+    # urlopen also reads file: and ftp: addresses; only the first address is checked (a
+    # redirect could still lead elsewhere), but whatever arrives must match the checksum.
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise DownloadFailed(f"not an http(s) address: {url}")
     target_dir.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import re
 import socket
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -107,7 +109,7 @@ def test_a_corrupt_archive_on_disk_is_fetched_again(
 def test_checksum_mismatch_keeps_nothing(tmp_path: Path, archive_server: ArchiveServer) -> None:
     with pytest.raises(DownloadFailed, match="checksum mismatch"):
         download_fma_metadata(tmp_path, url=archive_server.url, sha1="0" * 40)
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unreachable_server_is_a_clear_failure(tmp_path: Path) -> None:
@@ -115,9 +117,41 @@ def test_unreachable_server_is_a_clear_failure(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/fma_metadata.zip"
-    with pytest.raises(DownloadFailed, match=f"could not download {url}"):
+    with pytest.raises(DownloadFailed, match=re.escape(f"could not download {url}")):
         download_fma_metadata(tmp_path, url=url, sha1="0" * 40)
     assert not (tmp_path / "fma_metadata.zip.part").exists()
+
+
+def test_a_download_cut_short_keeps_nothing(tmp_path: Path) -> None:
+    """The server sends headers and a first chunk, then stalls: the partial file is removed."""
+
+    class Stalling(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            self.wfile.write(b"x" * 100)
+            self.wfile.flush()
+            time.sleep(2)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with (
+            mock.patch.object(download, "CONNECT_TIMEOUT_S", 0.3),
+            pytest.raises(DownloadFailed, match="could not download"),
+        ):
+            download_fma_metadata(
+                tmp_path, url=f"http://127.0.0.1:{server.server_port}/x.zip", sha1="0" * 40
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.django_db
@@ -131,6 +165,7 @@ def test_import_fma_download_imports_the_catalog(
         mock.patch("apps.catalog.management.commands.import_fma.DOWNLOAD_DIR", tmp_path),
     ):
         call_command("import_fma", "--download", stdout=out)
+    assert f"Downloading {archive_server.url}" in out.getvalue()
     assert "created 7, updated 0, skipped 2" in out.getvalue()
     assert Track.objects.count() == 7
 

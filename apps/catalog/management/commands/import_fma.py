@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from apps.catalog import download as fma_download
 from apps.catalog import fma
 from apps.catalog.download import FMA_METADATA_URL, DownloadFailed, download_fma_metadata
 from apps.catalog.services import IMPORT_BATCH_SIZE, ImportReport, catalog_import_fma
@@ -51,7 +52,7 @@ class Command(BaseCommand):
 
     def _source(self, path: str | None, *, download: bool) -> Path:
         if download:
-            self.stdout.write(f"Downloading {FMA_METADATA_URL}")
+            self.stdout.write(f"Downloading {fma_download.FMA_METADATA_URL}")
             with tqdm(unit="B", unit_scale=True, file=self.stdout, desc="fma_metadata.zip") as bar:
 
                 def progress(done: int, total: int | None) -> None:
