@@ -31,7 +31,8 @@ def to_ms(value: datetime) -> datetime:
 class _Record:
     """A stored record: a generated id (its field is ``ID_FIELD``) and a millisecond timestamp.
 
-    ``to_json`` writes the timestamp as ISO 8601 (the outbox keeps records as JSON).
+    ``to_json`` writes the timestamp as ISO 8601 (the outbox keeps events as JSON, and a
+    listener's data export holds both kinds).
     """
 
     ID_FIELD: ClassVar[str]
@@ -150,11 +151,11 @@ class EventStore(Protocol):
         ...
 
 
-def _page_bounds(page: int, page_size: int) -> tuple[int, int]:
+def page_bounds(page: int, page_size: int) -> tuple[int, int]:
     page = max(1, page)
     page_size = min(max(1, page_size), MAX_PAGE_SIZE)
     return page, page_size
 
 
-def _predictions_from(raw: list[dict[str, Any]]) -> list[Prediction]:
+def predictions_from(raw: list[dict[str, Any]]) -> list[Prediction]:
     return [Prediction(**item) for item in raw]

@@ -15,8 +15,8 @@ from apps.history.eventstore.base import (
     Event,
     EventPage,
     PredictionLogEntry,
-    _page_bounds,
-    _predictions_from,
+    page_bounds,
+    predictions_from,
     to_ms,
 )
 
@@ -101,7 +101,7 @@ class MongoEventStore:
     def events_for(
         self, listener_id: int, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
     ) -> EventPage:
-        page, page_size = _page_bounds(page, page_size)
+        page, page_size = page_bounds(page, page_size)
         query = {"listener": listener_id}
         cursor = (
             self.events.find(query)
@@ -166,7 +166,7 @@ class MongoEventStore:
             listener=doc["listener"],
             timestamp=_aware(doc["timestamp"]),
             context=doc.get("context", {}),
-            predictions=_predictions_from(doc.get("predictions", [])),
+            predictions=predictions_from(doc.get("predictions", [])),
         )
 
     def export_listener(self, listener_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -15,8 +15,8 @@ from apps.history.eventstore.base import (
     Event,
     EventPage,
     PredictionLogEntry,
-    _page_bounds,
-    _predictions_from,
+    page_bounds,
+    predictions_from,
     to_ms,
 )
 
@@ -64,7 +64,7 @@ class SqlEventStore:
     ) -> EventPage:
         from apps.history.models import ListeningEvent
 
-        page, page_size = _page_bounds(page, page_size)
+        page, page_size = page_bounds(page, page_size)
         rows = ListeningEvent.objects.filter(listener_id=listener_id)
         start = (page - 1) * page_size
         chunk = rows.order_by("-timestamp", "-event_id")[start : start + page_size]
@@ -150,7 +150,7 @@ class SqlEventStore:
             listener=row.listener_id,
             timestamp=to_ms(row.timestamp),
             context=row.context,
-            predictions=_predictions_from(row.predictions),
+            predictions=predictions_from(row.predictions),
         )
 
     def export_listener(self, listener_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -9,18 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from apps.recommend.engine._common import hold_out_items
 from apps.recommend.engine.bundle import (
-    VALIDATION_LISTENERS,
-    VALIDATION_SHARE,
     WINDOWS_PER_LISTENER,
     BundleError,
     EngineBundle,
     load_bundle,
 )
-from apps.recommend.engine.bundle.calibration import _monotone_bins
-from apps.recommend.engine.bundle.ranking import _capped_top, _fallback_order
-from apps.recommend.engine.bundle.tuning import _clear_gain, _per_listener, _slice_cases
+from apps.recommend.engine.bundle.calibration import monotone_bins
+from apps.recommend.engine.bundle.ranking import capped_top, fallback_order
+from apps.recommend.engine.bundle.tuning import (
+    clear_gain,
+    hold_out_validation,
+    per_listener,
+    slice_cases,
+)
 from apps.recommend.engine.cooccurrence import CoOccurrencePredictor
 from apps.recommend.engine.dataset import Context, Dataset, Scores, TrackFeatures
 from apps.recommend.engine.itemitem import ItemItemPredictor
@@ -79,10 +81,10 @@ def test_blend_does_not_lose_to_its_members_on_validation(fitted: EngineBundle) 
 def test_only_a_clear_gain_changes_the_blend() -> None:
     rng = np.random.default_rng(0)
     current = rng.uniform(0, 1, 300)
-    assert not _clear_gain(current.copy(), current)
-    assert _clear_gain(current + 0.01, current)  # every listener gains
+    assert not clear_gain(current.copy(), current)
+    assert clear_gain(current + 0.01, current)  # every listener gains
     noisy = current + rng.normal(0.003, 0.2, 300)  # a small mean gain, much noise
-    assert not _clear_gain(noisy, current)
+    assert not clear_gain(noisy, current)
 
 
 @dataclass
@@ -147,7 +149,7 @@ def test_short_slices_get_several_windows_per_listener() -> None:
         Context(history=np.array([7, 8], dtype=np.int64)),
     ]
     targets = [np.array([20]), np.array([21])]
-    one, one_targets, listener = _slice_cases(contexts, targets, 1)
+    one, one_targets, listener = slice_cases(contexts, targets, 1)
     assert [c.history.tolist() for c in one] == [
         *[[i] for i in range(WINDOWS_PER_LISTENER)],
         [7],
@@ -155,27 +157,27 @@ def test_short_slices_get_several_windows_per_listener() -> None:
     ]
     assert listener.tolist() == [0] * WINDOWS_PER_LISTENER + [1, 1]
     assert [t.tolist() for t in one_targets] == [[20]] * WINDOWS_PER_LISTENER + [[21], [21]]
-    short, _, listener = _slice_cases(contexts, targets, 3)
+    short, _, listener = slice_cases(contexts, targets, 3)
     assert short[1].history.tolist() == [1, 2, 3]
     assert short[-1].history.tolist() == [7, 8]  # too short for a second window
     assert listener[-1] == 1 and (listener == 1).sum() == 1
     for fed in (0, None):  # demographics only, or everything shown: one case each
-        cases, _, listener = _slice_cases(contexts, targets, fed)
+        cases, _, listener = slice_cases(contexts, targets, fed)
         assert listener.tolist() == [0, 1]
         assert len(cases[0].history) == (0 if fed == 0 else 10)
 
 
 def test_gains_are_compared_per_listener() -> None:
     gains = np.array([1.0, 0.0, 0.5, 0.25, 0.75])
-    np.testing.assert_allclose(_per_listener(gains, np.array([0, 0, 1, 2, 2])), [0.5, 0.5, 0.5])
+    np.testing.assert_allclose(per_listener(gains, np.array([0, 0, 1, 2, 2])), [0.5, 0.5, 0.5])
     # one listener's many windows count as one listener: a gain on one listener alone, however
     # many windows it has, is no clear gain
     current = np.zeros(40)
     trial = current.copy()
     trial[:20] = 0.5
     listener = np.r_[np.zeros(20, dtype=np.int64), np.arange(1, 21)]
-    assert _clear_gain(trial, current)  # as if 40 listeners: 20 gained
-    assert not _clear_gain(_per_listener(trial, listener), _per_listener(current, listener))
+    assert clear_gain(trial, current)  # as if 40 listeners: 20 gained
+    assert not clear_gain(per_listener(trial, listener), per_listener(current, listener))
 
 
 @pytest.mark.parametrize(
@@ -199,14 +201,8 @@ def test_small_data_is_refitted_on_everything_after_tuning(synthetic: SyntheticD
 def _validation_split(
     dataset: Dataset, holdout: str
 ) -> tuple[Dataset, list[Context], list[np.ndarray]] | None:
-    """The split the bundle validates on (``hold_out_items`` with the bundle's settings)."""
-    return hold_out_items(
-        dataset,
-        np.random.default_rng(0),
-        how=holdout,
-        share=VALIDATION_SHARE,
-        max_listeners=VALIDATION_LISTENERS,
-    )
+    """The split the bundle validates on (with the bundle's seed 0)."""
+    return hold_out_validation(dataset, np.random.default_rng(0), holdout)
 
 
 def _hidden_after_shown(dataset: Dataset, holdout: str) -> list[bool]:
@@ -303,7 +299,7 @@ def test_fallback_when_every_confidence_is_zero() -> None:
 def test_the_fallback_is_the_predictor_the_slice_trusts_most(
     fitted: EngineBundle, synthetic: SyntheticData
 ) -> None:
-    assert _fallback_order({"model": 0.0, "cooccurrence": 1.0, "popularity": 0.25})[:3] == [
+    assert fallback_order({"model": 0.0, "cooccurrence": 1.0, "popularity": 0.25})[:3] == [
         "cooccurrence",
         "popularity",
         "model",
@@ -353,7 +349,7 @@ def test_small_data_still_gets_a_calibration() -> None:
 def test_artist_cap_in_every_block_of_ten() -> None:
     scores = np.linspace(1.0, 0.0, 40, dtype=np.float32)
     artist = np.array([0] * 20 + list(range(1, 21)))
-    chosen = _capped_top(scores, artist, 20)
+    chosen = capped_top(scores, artist, 20)
     assert len(chosen) == 20
     assert sum(artist[t] == 0 for t in chosen[:10]) == 2
     assert sum(artist[t] == 0 for t in chosen[10:]) <= 2
@@ -364,7 +360,7 @@ def test_calibration_is_monotone_and_tracks_hit_rate() -> None:
     rng = np.random.default_rng(0)
     raw = rng.uniform(0, 1, 5_000)
     hits = (rng.uniform(0, 1, 5_000) < raw).astype(float)  # true hit rate == raw
-    xs, ys = _monotone_bins(raw, hits)
+    xs, ys = monotone_bins(raw, hits)
     assert np.all(np.diff(ys) >= 0)
     assert np.interp(0.9, xs, ys) == pytest.approx(0.9, abs=0.08)
     assert np.interp(0.1, xs, ys) == pytest.approx(0.1, abs=0.08)

@@ -4,9 +4,12 @@
 exactly what the website serves. Per request it:
 
 1. asks every predictor for a score vector over all tracks and a confidence for this listener;
-2. standardises each vector (z-scores over the catalogue, so scales are comparable) and blends
-   them with weights ``confidence x quality``, where ``quality`` is each predictor's measured
-   NDCG@10 on held-out items at fit time (a predictor that loses offline is weighted down);
+2. centres each vector on its catalogue mean and scales it so its best track scores 1 (so
+   scales are comparable and no heavy tail dominates), and blends them with weights
+   ``confidence x quality``: ``quality`` is the weight tuned at fit time for the listener's
+   history slice on held-out items (0 for a predictor that does not help there), and
+   ``confidence`` is the predictor's confidence for this listener relative to its typical
+   value on those items;
 3. falls back to one predictor alone (the slice's most trusted, then model -> item-item ->
    co-occurrence -> demographic -> popularity) when none has weight, so the answer is never
    empty;
@@ -25,8 +28,9 @@ The package re-exports the names callers use, so they import from
   :class:`Recommendation`;
 - ``persistence``: :func:`load_bundle`, ``FORMAT_VERSION``, :class:`BundleError`.
 
-A constant is read from the module that defines it: patch it there (e.g.
-``persistence.FORMAT_VERSION``), not on this package.
+Modules import the constants they use, so a test that changes one patches it in the module
+that reads it (e.g. ``persistence.FORMAT_VERSION``); setting it on this package changes
+nothing.
 """
 
 from __future__ import annotations

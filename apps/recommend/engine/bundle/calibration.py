@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from apps.recommend.engine._common import history_of
-from apps.recommend.engine.bundle.tuning import HISTORY_SLICES, _Case, _pool_blend, _top10
+from apps.recommend.engine.bundle.tuning import HISTORY_SLICES, ValidationCase, pool_blend, top10
 from apps.recommend.engine.dataset import Context
 
 CALIBRATION_SLICES = tuple(name for name, _, _ in HISTORY_SLICES)
@@ -28,7 +28,7 @@ CALIBRATION_PRIOR = 20.0
 
 def calibration_curves(
     contexts: dict[str, list[Context]],
-    cases: dict[str, list[_Case]],
+    cases: dict[str, list[ValidationCase]],
     slice_quality: dict[str, dict[str, float]],
     blend: Callable[[Context], np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -47,23 +47,23 @@ def calibration_curves(
         raw: list[np.ndarray] = []  # the top 10's blended scores per case, best first
         hits: list[np.ndarray] = []
         for context, case in zip(contexts[slice_name], cases[slice_name], strict=True):
-            blended = _pool_blend(case, slice_quality[slice_name])
+            blended = pool_blend(case, slice_quality[slice_name])
             if blended is None:  # served by a fallback: blend the whole catalogue
                 full = blend(context)
                 full[history_of(context)] = -np.inf
-                top = _top10(full)
+                top = top10(full)
                 raw.append(full[top])
                 hits.append(np.isin(top, case.targets).astype(np.float64))
                 continue
-            top = _top10(blended)
+            top = top10(blended)
             raw.append(blended[top])
             hits.append(case.relevant[top].astype(np.float64))
         first_raw = np.array([r[0] for r in raw if len(r)])
         first_hits = np.array([h[0] for h in hits if len(h)])
-        rest = _monotone_bins(
+        rest = monotone_bins(
             np.concatenate([r[1:] for r in raw]), np.concatenate([h[1:] for h in hits])
         )
-        top_pick = _monotone_bins(first_raw, first_hits)
+        top_pick = monotone_bins(first_raw, first_hits)
         # too few cases for a top-pick curve (small data): the rest of the top 10's
         curves.append(top_pick if len(top_pick[0]) == CALIBRATION_BINS else rest)
         curves.append(rest)
@@ -93,7 +93,7 @@ def hit_rate(
     return float(np.interp(raw, calibration_x[row], calibration_y[row]))
 
 
-def _monotone_bins(raw: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def monotone_bins(raw: np.ndarray, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Equal-count bins of the blended score -> hit rate, made non-decreasing (isotonic)."""
     if len(raw) < CALIBRATION_BINS * 5:
         return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)

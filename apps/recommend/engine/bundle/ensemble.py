@@ -20,16 +20,16 @@ from apps.recommend.engine._common import history_of
 from apps.recommend.engine.bundle.calibration import calibration_curves, hit_rate
 from apps.recommend.engine.bundle.ranking import (
     Recommendation,
-    _capped_top,
-    _fallback_order,
-    _standardise,
+    capped_top,
+    fallback_order,
     reason_text,
+    standardise,
 )
 from apps.recommend.engine.bundle.tuning import (
     HISTORY_SLICES,
-    _Case,
-    _slice_cases,
+    ValidationCase,
     hold_out_validation,
+    slice_cases,
     tune_slice,
     validation_case,
 )
@@ -40,7 +40,7 @@ from apps.recommend.engine.dataset import Context, Dataset, Scores
 REFIT_MIN_HELDOUT_SHARE = 0.01
 
 
-def _predictor_classes() -> dict[str, Any]:
+def predictor_classes() -> dict[str, Any]:
     from apps.recommend.engine.cooccurrence import CoOccurrencePredictor
     from apps.recommend.engine.demographic import DemographicPredictor
     from apps.recommend.engine.model import HybridPredictor
@@ -62,7 +62,7 @@ def _predictor_classes() -> dict[str, Any]:
 
 
 def default_predictors(seed: int = 0) -> list[Any]:
-    classes = _predictor_classes()
+    classes = predictor_classes()
     predictors = [classes["popularity"](), classes["demographic"](), classes["cooccurrence"]()]
     if "itemitem" in classes:
         predictors.append(classes["itemitem"]())
@@ -157,18 +157,18 @@ class EngineBundle:
         validation contexts are the same listeners fed nothing, all their shown items, or (the
         short slices) up to ``WINDOWS_PER_LISTENER`` stretches of their shown items.
         """
-        slices = {name: _slice_cases(contexts, targets, fed) for name, _, fed in HISTORY_SLICES}
+        slices = {name: slice_cases(contexts, targets, fed) for name, _, fed in HISTORY_SLICES}
         report: dict[str, dict[str, float]] = {}
-        tuned: dict[str, list[_Case]] = {}
+        tuned: dict[str, list[ValidationCase]] = {}
         for slice_name, (slice_contexts, slice_targets, listener) in slices.items():
             cases = [
                 validation_case(self.predictors, c, t)
                 for c, t in zip(slice_contexts, slice_targets, strict=True)
             ]
-            quality, scale, scores = tune_slice(list(self.predictors), cases, listener)
-            self.confidence_scale[slice_name] = scale
-            self.slice_quality[slice_name] = quality
-            report[slice_name] = scores
+            tuning = tune_slice(list(self.predictors), cases, listener)
+            self.confidence_scale[slice_name] = tuning.confidence_scale
+            self.slice_quality[slice_name] = tuning.quality
+            report[slice_name] = tuning.ndcg10
             tuned[slice_name] = cases
         self.quality = dict(self.slice_quality["warm"])
         self.metadata["validation_ndcg10"] = report["warm"]
@@ -214,15 +214,15 @@ class EngineBundle:
             confidences[name] = float(result.confidence)
             weight = float(result.confidence) * scale.get(name, 1.0) * quality.get(name, 1.0)
             if weight > 0:
-                parts[name] = (weight, _standardise(result.scores))
+                parts[name] = (weight, standardise(result.scores))
         if not parts:
-            for name in _fallback_order(quality):
+            for name in fallback_order(quality):
                 predictor = self.predictors.get(name)
                 if predictor is None:
                     continue
                 scores = predictor.score(context).scores
                 if len(scores) and float(np.nanmax(scores) - np.nanmin(scores)) > 0:
-                    parts[name] = (1.0, _standardise(scores))
+                    parts[name] = (1.0, standardise(scores))
                     break
         n = len(self.track_ids)
         if not parts:  # nothing knows anything: keep catalogue order, stable and non-empty
@@ -249,7 +249,7 @@ class EngineBundle:
         history = history_of(context)
         blended = blended.copy()
         blended[history[(history >= 0) & (history < len(blended))]] = -np.inf
-        chosen = _capped_top(blended, self.artist, n)
+        chosen = capped_top(blended, self.artist, n)
         total = sum(w for w, _ in parts.values()) or 1.0
         out: list[Recommendation] = []
         for rank, track in enumerate(chosen):
@@ -314,7 +314,7 @@ class EngineBundle:
         if not used:
             return []
         scores[track] = -np.inf
-        chosen = _capped_top(scores, self.artist, n)
+        chosen = capped_top(scores, self.artist, n)
         total = sum(used.values())
         shares = {k: round(v / total, 4) for k, v in used.items()}
         title = self.titles[track] if track < len(self.titles) else "this track"

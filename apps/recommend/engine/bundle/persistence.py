@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from apps.recommend.engine.bundle.ensemble import EngineBundle, _predictor_classes
+from apps.recommend.engine.bundle.ensemble import EngineBundle, predictor_classes
 
 # 2: four history slices (four calibration rows); 3: the co-occurrence predictor, and per slice
 # a calibration row for the top pick and one for the rest of the top 10
@@ -91,7 +91,7 @@ def load_bundle(path: Path) -> EngineBundle:
         raise BundleError(f"{path.name}: not a readable bundle ({exc})") from exc
     if meta.get("format_version") != FORMAT_VERSION:
         raise BundleError(f"{path.name}: format {meta.get('format_version')} != {FORMAT_VERSION}")
-    classes = {cls.__name__: cls for cls in _predictor_classes().values()}
+    classes = {cls.__name__: cls for cls in predictor_classes().values()}
     predictors: dict[str, Any] = {}
     for name, info in meta["predictors"].items():
         cls = classes.get(info["class"])

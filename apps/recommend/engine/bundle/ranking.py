@@ -3,7 +3,7 @@
 What serving does to scores after the predictors speak, kept apart from the class so that the
 blend tuning (``tuning``) ranks validation pools with exactly the same rules: each vector is
 standardised before blending, a listener no predictor weighs is answered by one predictor alone
-(``_fallback_order``), and the final list is capped per artist and explained.
+(``fallback_order``), and the final list is capped per artist and explained.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from apps.recommend.engine.dataset import Context
 ARTIST_CAP = 2  # tracks per artist in any block of ARTIST_BLOCK results
 ARTIST_BLOCK = 10
 # Fallback order when no predictor has weight for a listener, after the slice's own
-# predictors (see _fallback_order).
+# predictors (see fallback_order).
 FALLBACK_ORDER = ("model", "itemitem", "cooccurrence", "demographic", "popularity")
 REASON_DEMOGRAPHIC = "Popular with listeners like you"
 
@@ -32,7 +32,7 @@ class Recommendation:
     shares: dict[str, float]
 
 
-def _fallback_order(quality: dict[str, float]) -> list[str]:
+def fallback_order(quality: dict[str, float]) -> list[str]:
     """Who answers alone when no predictor has weight for a listener.
 
     The slice's own predictors first, by weight, then ``FALLBACK_ORDER``: a listener whose only
@@ -43,7 +43,7 @@ def _fallback_order(quality: dict[str, float]) -> list[str]:
     return [*weighted, *(n for n in FALLBACK_ORDER if n not in weighted)]
 
 
-def _standardise(scores: np.ndarray) -> np.ndarray:
+def standardise(scores: np.ndarray) -> np.ndarray:
     """Centre on the catalogue mean and scale so this predictor's best track scores 1.
 
     Scaling by the head (not the standard deviation) keeps a heavy-tailed predictor from
@@ -60,7 +60,7 @@ def _standardise(scores: np.ndarray) -> np.ndarray:
     return (vector - mean) / spread
 
 
-def _capped_top(scores: np.ndarray, artist: np.ndarray, n: int) -> list[int]:
+def capped_top(scores: np.ndarray, artist: np.ndarray, n: int) -> list[int]:
     """Best ``n`` finite tracks, at most ARTIST_CAP per artist in each block of ARTIST_BLOCK."""
     if len(scores) == 0 or n <= 0:
         return []

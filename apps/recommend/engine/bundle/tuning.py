@@ -2,11 +2,11 @@
 
 At fit time some listeners' latest (or random) items are hidden (:func:`hold_out_validation`).
 Each history-length slice of ``HISTORY_SLICES`` gets its own validation cases
-(:func:`_slice_cases`, several windows of a short history per listener), each scored once on a
+(:func:`slice_cases`, several windows of a short history per listener), each scored once on a
 candidate pool (:func:`validation_case`). :func:`tune_slice` then picks the slice's blend
 weights by coordinate ascent, keeping a change only on a clear per-listener gain
-(:func:`_clear_gain`). The pools are blended exactly as serving blends the catalogue
-(:func:`_pool_blend`), so what is tuned here is what is served.
+(:func:`clear_gain`). The pools are blended exactly as serving blends the catalogue
+(:func:`pool_blend`), so what is tuned here is what is served.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from apps.recommend.engine._common import history_of, hold_out_items
-from apps.recommend.engine.bundle.ranking import _fallback_order, _standardise
+from apps.recommend.engine.bundle.ranking import fallback_order, standardise
 from apps.recommend.engine.dataset import Context, Dataset
 
 # Simplest first: a more complex predictor must clearly beat a simpler one to lead a blend.
@@ -52,7 +52,7 @@ VALIDATION_MIN_HISTORY = 3
 
 
 @dataclass
-class _Case:
+class ValidationCase:
     """One validation context: standardised scores on a candidate pool, and what was hidden."""
 
     vectors: dict[str, np.ndarray]
@@ -89,7 +89,7 @@ def hold_out_validation(
     )
 
 
-def _slice_cases(
+def slice_cases(
     contexts: list[Context], targets: list[np.ndarray], fed: int | None
 ) -> tuple[list[Context], list[np.ndarray], np.ndarray]:
     """Validation cases of a slice fed ``fed`` items (``None``: all shown), and whose they are.
@@ -115,7 +115,9 @@ def _slice_cases(
     return cases, case_targets, np.asarray(listener, dtype=np.int64)
 
 
-def validation_case(predictors: dict[str, Any], context: Context, target: np.ndarray) -> _Case:
+def validation_case(
+    predictors: dict[str, Any], context: Context, target: np.ndarray
+) -> ValidationCase:
     """Score ``context`` with every predictor, kept on a pool of each one's head + ``target``."""
     history = history_of(context)
     vectors: dict[str, np.ndarray] = {}
@@ -123,7 +125,7 @@ def validation_case(predictors: dict[str, Any], context: Context, target: np.nda
     candidates: list[np.ndarray] = [target]
     for name, predictor in predictors.items():
         result = predictor.score(context)
-        vector = _standardise(result.scores)
+        vector = standardise(result.scores)
         vector[history] = -np.inf
         vectors[name] = vector
         confidences[name] = float(result.confidence)
@@ -133,26 +135,26 @@ def validation_case(predictors: dict[str, Any], context: Context, target: np.nda
     pool = pool[np.isin(pool, history, invert=True)]
     relevant = np.isin(pool, target)
     on_pool = {name: v[pool] for name, v in vectors.items()}
-    return _Case(
+    return ValidationCase(
         vectors=on_pool,
         confidences=confidences,
         relevant=relevant,
         # each predictor's own top 10 lies in the pool, which holds its head
-        alone={name: _pool_ndcg(v, relevant, len(target)) for name, v in on_pool.items()},
+        alone={name: pool_ndcg(v, relevant, len(target)) for name, v in on_pool.items()},
         targets=target,
     )
 
 
-def _pool_blend(case: _Case, quality: dict[str, float]) -> np.ndarray | None:
+def pool_blend(case: ValidationCase, quality: dict[str, float]) -> np.ndarray | None:
     """The served blend (weights ``confidence x quality``, normalised) on the case's pool.
 
     With no weighted predictor, serving's fallback: the first predictor of
-    ``_fallback_order`` whose scores are not all equal. ``None`` when there is none.
+    ``fallback_order`` whose scores are not all equal. ``None`` when there is none.
     """
     weights = {n: case.confidences[n] * quality.get(n, 0.0) for n in case.vectors}
     total = sum(weights.values())
     if total <= 0:
-        for name in _fallback_order(quality):
+        for name in fallback_order(quality):
             vector = case.vectors.get(name)
             finite = vector[np.isfinite(vector)] if vector is not None else vector
             if finite is not None and len(finite) and float(finite.max() - finite.min()) > 0:
@@ -165,7 +167,7 @@ def _pool_blend(case: _Case, quality: dict[str, float]) -> np.ndarray | None:
     return blended
 
 
-def _top10(values: np.ndarray) -> np.ndarray:
+def top10(values: np.ndarray) -> np.ndarray:
     """Positions (in a pool or the catalogue) of the 10 highest ``values``, best first."""
     k = min(10, len(values))
     if k == 0:
@@ -174,26 +176,26 @@ def _top10(values: np.ndarray) -> np.ndarray:
     return top[np.argsort(-values[top], kind="stable")]
 
 
-def _pool_ndcg(values: np.ndarray, relevant: np.ndarray, n_relevant: int) -> float:
+def pool_ndcg(values: np.ndarray, relevant: np.ndarray, n_relevant: int) -> float:
     """Binary NDCG@10 of ranking a pool by ``values`` (``relevant``: bool per pool entry)."""
-    top = _top10(values)
+    top = top10(values)
     dcg = float(np.sum(relevant[top] / np.log2(np.arange(2, len(top) + 2))))
     ideal = float(np.sum(1.0 / np.log2(np.arange(2, min(10, n_relevant) + 2))))
     return dcg / ideal if ideal > 0 else 0.0
 
 
-def _blend_gains(cases: list[_Case], quality: dict[str, float]) -> np.ndarray:
+def _blend_gains(cases: list[ValidationCase], quality: dict[str, float]) -> np.ndarray:
     """NDCG@10 of the blend with weights ``quality``, per validation case."""
     gains = []
     for case in cases:
-        blended = _pool_blend(case, quality)
+        blended = pool_blend(case, quality)
         gains.append(
-            0.0 if blended is None else _pool_ndcg(blended, case.relevant, len(case.targets))
+            0.0 if blended is None else pool_ndcg(blended, case.relevant, len(case.targets))
         )
     return np.asarray(gains, dtype=np.float64)
 
 
-def _per_listener(gains: np.ndarray, listener: np.ndarray) -> np.ndarray:
+def per_listener(gains: np.ndarray, listener: np.ndarray) -> np.ndarray:
     """Mean gain of each listener's cases (``listener`` numbers them 0..n-1)."""
     if len(gains) == 0:
         return gains
@@ -201,7 +203,7 @@ def _per_listener(gains: np.ndarray, listener: np.ndarray) -> np.ndarray:
     return np.bincount(listener, weights=gains)[counts > 0] / counts[counts > 0]
 
 
-def _clear_gain(trial: np.ndarray, current: np.ndarray) -> bool:
+def clear_gain(trial: np.ndarray, current: np.ndarray) -> bool:
     """Is ``trial`` better than ``current`` by more than noise (paired, per listener)?
 
     The mean per-listener gain must reach ``MIN_BLEND_GAIN`` and ``BLEND_GAIN_SE`` standard
@@ -216,14 +218,14 @@ def _clear_gain(trial: np.ndarray, current: np.ndarray) -> bool:
     return mean > max(MIN_BLEND_GAIN, BLEND_GAIN_SE * se)
 
 
-def tune_slice(names: list[str], cases: list[_Case], listener: np.ndarray) -> SliceTuning:
+def tune_slice(names: list[str], cases: list[ValidationCase], listener: np.ndarray) -> SliceTuning:
     """Blend weights for one slice, and NDCG@10 of each predictor alone and of the blend.
 
     Only predictors that speak in this slice (some confidence > 0) take part. The blend
     starts as one of them alone: the simplest (``SIMPLICITY``) unless a more complex one is
     clearly better alone on these listeners. Coordinate ascent then tries each
     predictor at each weight of ``BLEND_LEVELS`` (relative to the others) and keeps a change
-    only when the blend's NDCG@10 on the held-out items rises clearly (``_clear_gain``):
+    only when the blend's NDCG@10 on the held-out items rises clearly (``clear_gain``):
     with a few hundred validation listeners small gains are mostly noise, and a blend that
     only fits noise would lose to its best member on new listeners. The blend is scored on
     candidate sets (each predictor's top ``VALIDATION_CANDIDATES`` plus the targets), which
@@ -241,7 +243,7 @@ def tune_slice(names: list[str], cases: list[_Case], listener: np.ndarray) -> Sl
     for case in cases:
         case.confidences = {n: c * scale[n] for n, c in case.confidences.items()}
     alone_gains = {
-        n: _per_listener(np.array([case.alone[n] for case in cases]), listener) for n in names
+        n: per_listener(np.array([case.alone[n] for case in cases]), listener) for n in names
     }
     # per listener, like the blend's score below
     alone = {
@@ -256,10 +258,10 @@ def tune_slice(names: list[str], cases: list[_Case], listener: np.ndarray) -> Sl
     )
     leader = by_simplicity[0]
     for name in by_simplicity[1:]:
-        if _clear_gain(alone_gains[name], alone_gains[leader]):
+        if clear_gain(alone_gains[name], alone_gains[leader]):
             leader = name
     quality = {name: 1.0 if name == leader else 0.0 for name in names}
-    gains = _per_listener(_blend_gains(cases, quality), listener)
+    gains = per_listener(_blend_gains(cases, quality), listener)
     for _ in range(BLEND_PASSES):
         changed = False
         for name in speaking:
@@ -267,8 +269,8 @@ def tune_slice(names: list[str], cases: list[_Case], listener: np.ndarray) -> Sl
                 trial = {**quality, name: level}
                 if max(trial.values()) <= 0 or trial == quality:
                     continue
-                trial_gains = _per_listener(_blend_gains(cases, trial), listener)
-                if _clear_gain(trial_gains, gains):
+                trial_gains = per_listener(_blend_gains(cases, trial), listener)
+                if clear_gain(trial_gains, gains):
                     quality, gains, changed = trial, trial_gains, True
         if not changed:
             break

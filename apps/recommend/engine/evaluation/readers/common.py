@@ -152,7 +152,7 @@ def build_dataset(
     return dataset, list(genre_index), titles
 
 
-def _normalise_gender(value: str) -> str:
+def normalise_gender(value: str) -> str:
     """Map the datasets' spellings to ``"m"``, ``"f"`` or ``""`` (unknown / not given)."""
     lowered = value.strip().lower()
     if lowered in ("m", "male"):
@@ -162,13 +162,13 @@ def _normalise_gender(value: str) -> str:
     return ""
 
 
-def _require(path: Path) -> Path:
+def require_file(path: Path) -> Path:
     if not path.is_file():
         raise DatasetFormatError(path, "missing file")
     return path
 
 
-def _warn_if_small(loaded: LoadedDataset) -> None:
+def warn_if_small(loaded: LoadedDataset) -> None:
     ds = loaded.dataset
     n_users = len(np.unique(ds.user)) if ds.n_interactions else 0
     if n_users < MIN_USERS_FOR_EVALUATION or ds.n_interactions < MIN_INTERACTIONS_FOR_EVALUATION:

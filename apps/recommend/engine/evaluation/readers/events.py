@@ -12,9 +12,9 @@ from apps.recommend.engine.evaluation.readers.common import (
     ItemRow,
     LoadedDataset,
     UserRow,
-    _normalise_gender,
-    _warn_if_small,
     build_dataset,
+    normalise_gender,
+    warn_if_small,
 )
 
 #: Name of the dataset that comes from our own event store (fed by the management command).
@@ -57,7 +57,7 @@ def read_event_rows(
         UserRow(
             user_id=_text(r["listener_id"]),
             age=float(r["age"]) if r.get("age") is not None else math.nan,
-            gender=_normalise_gender(_text(r.get("gender"))),
+            gender=normalise_gender(_text(r.get("gender"))),
             country=_text(r.get("country")).upper(),
             occupation=_text(r.get("occupation")).lower(),
         )
@@ -78,5 +78,5 @@ def read_event_rows(
     ]
     dataset, genres, titles = build_dataset(interactions, users, items)
     loaded = LoadedDataset(name=name, dataset=dataset, genre_names=genres, titles=titles)
-    _warn_if_small(loaded)
+    warn_if_small(loaded)
     return loaded

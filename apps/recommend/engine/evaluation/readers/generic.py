@@ -18,9 +18,9 @@ from apps.recommend.engine.evaluation.readers.common import (
     ItemRow,
     LoadedDataset,
     UserRow,
-    _normalise_gender,
-    _warn_if_small,
     build_dataset,
+    normalise_gender,
+    warn_if_small,
 )
 
 INTERACTION_COLUMNS = ("user_id", "item_id", "weight")
@@ -156,7 +156,7 @@ def _read_generic_users(path: Path) -> list[UserRow]:
             UserRow(
                 user_id=row["user_id"],
                 age=age,
-                gender=_normalise_gender(row.get("gender", "")),
+                gender=normalise_gender(row.get("gender", "")),
                 country=row.get("country", "").upper(),
                 occupation=row.get("occupation", "").lower(),
             )
@@ -208,5 +208,5 @@ def read_generic_folder(folder: Path | str, name: str | None = None) -> LoadedDa
     loaded = LoadedDataset(
         name=name or root.name, dataset=dataset, genre_names=genres, titles=titles
     )
-    _warn_if_small(loaded)
+    warn_if_small(loaded)
     return loaded

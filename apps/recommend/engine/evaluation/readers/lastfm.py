@@ -11,17 +11,17 @@ from apps.recommend.engine.evaluation.readers.common import (
     ItemRow,
     LoadedDataset,
     UserRow,
-    _normalise_gender,
-    _require,
-    _warn_if_small,
     build_dataset,
+    normalise_gender,
+    require_file,
+    warn_if_small,
 )
 
 
 def read_lastfm_360k(folder: Path | str) -> LoadedDataset:
     """Last.fm 360K sample: items are artists (MusicBrainz id, else the lower-cased name)."""
     root = Path(folder)
-    plays_path = _require(root / "usersha1-artmbid-artname-plays.tsv")
+    plays_path = require_file(root / "usersha1-artmbid-artname-plays.tsv")
     interactions: list[InteractionTuple] = []
     items: dict[str, ItemRow] = {}
     with plays_path.open(encoding="utf-8") as handle:
@@ -57,7 +57,7 @@ def read_lastfm_360k(folder: Path | str) -> LoadedDataset:
                     UserRow(
                         user_id=parts[0],
                         age=age,
-                        gender=_normalise_gender(parts[1]),
+                        gender=normalise_gender(parts[1]),
                         # Full country names here, not ISO codes: the demographic baselines only
                         # compare them for equality, so the spelling does not matter.
                         country=parts[3],
@@ -71,14 +71,14 @@ def read_lastfm_360k(folder: Path | str) -> LoadedDataset:
         titles=titles,
         notes=["Items are artists (user top-artist play counts); no timestamps, no genres."],
     )
-    _warn_if_small(loaded)
+    warn_if_small(loaded)
     return loaded
 
 
 def read_lfm_1b(folder: Path | str) -> LoadedDataset:
     """LFM-1b sample: listening events aggregated to (user, track) play counts."""
     root = Path(folder)
-    events_path = _require(root / "LFM-1b_LEs.sample.txt")
+    events_path = require_file(root / "LFM-1b_LEs.sample.txt")
     counts: dict[tuple[str, str], list[float]] = {}
     track_meta: dict[str, tuple[str, str]] = {}
     with events_path.open(encoding="utf-8") as handle:
@@ -137,7 +137,7 @@ def read_lfm_1b(folder: Path | str) -> LoadedDataset:
                     UserRow(
                         user_id=parts[0],
                         age=age if age > 0 else math.nan,
-                        gender=_normalise_gender(parts[3]),
+                        gender=normalise_gender(parts[3]),
                         country=parts[1].upper(),
                     )
                 )
@@ -145,5 +145,5 @@ def read_lfm_1b(folder: Path | str) -> LoadedDataset:
     loaded = LoadedDataset(
         name="lfm-1b", dataset=dataset, genre_names=genres, titles=titles, notes=[]
     )
-    _warn_if_small(loaded)
+    warn_if_small(loaded)
     return loaded

@@ -10,9 +10,9 @@ from apps.recommend.engine.evaluation.readers.common import (
     ItemRow,
     LoadedDataset,
     UserRow,
-    _normalise_gender,
-    _require,
     build_dataset,
+    normalise_gender,
+    require_file,
 )
 
 ML100K_GENRES = (
@@ -45,7 +45,7 @@ def read_movielens_100k(folder: Path | str) -> LoadedDataset:
     their loader reads ``u.data``.
     """
     root = Path(folder)
-    data_path = _require(root / "u.data")
+    data_path = require_file(root / "u.data")
     interactions: list[InteractionTuple] = []
     with data_path.open(encoding="latin-1") as handle:
         for line_no, line in enumerate(handle, start=1):
@@ -66,7 +66,7 @@ def read_movielens_100k(folder: Path | str) -> LoadedDataset:
                     UserRow(
                         user_id=parts[0],
                         age=float(parts[1]),
-                        gender=_normalise_gender(parts[2]),
+                        gender=normalise_gender(parts[2]),
                         occupation=parts[3].lower(),
                     )
                 )

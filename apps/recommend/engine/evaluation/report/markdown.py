@@ -13,7 +13,13 @@ import numpy as np
 
 from apps.recommend.engine.evaluation.metrics import reliability_table
 from apps.recommend.engine.evaluation.readers import LoadedDataset
-from apps.recommend.engine.evaluation.report.stats import Key, Stat, _get, _predictors, aggregate
+from apps.recommend.engine.evaluation.report.stats import (
+    Key,
+    Stat,
+    aggregate,
+    predictors_in,
+    stat_of,
+)
 from apps.recommend.engine.evaluation.runner import MSR_SLICE, RunResult
 from apps.recommend.engine.evaluation.splits import COLD_START_SLICES, FULL_SLICE
 
@@ -62,7 +68,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _strong_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat]]) -> list[str]:
-    names = _predictors(results, "strong")
+    names = predictors_in(results, "strong")
     if not names:
         return []
     acc_cols = [
@@ -90,19 +96,19 @@ def _strong_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Sta
         key = ("strong", FULL_SLICE, name)
         acc_rows.append(
             [f"**{name}**"]
-            + [_get(stats, key, m).fmt() for _, m in acc_cols]
+            + [stat_of(stats, key, m).fmt() for _, m in acc_cols]
             + [_params(results, "strong", FULL_SLICE, name) or "-"]
         )
         row = [f"**{name}**"]
         for _, metric, digits in beyond_cols:
             if metric == "latency":
-                mean = _get(stats, key, "latency_ms_mean").mean
-                p95 = _get(stats, key, "latency_ms_p95").mean
+                mean = stat_of(stats, key, "latency_ms_mean").mean
+                p95 = stat_of(stats, key, "latency_ms_p95").mean
                 row.append(f"{mean:.2f} / {p95:.2f}")
             else:
-                row.append(_get(stats, key, metric).fmt(digits))
+                row.append(stat_of(stats, key, metric).fmt(digits))
         beyond_rows.append(row)
-    n_users = _get(stats, ("strong", FULL_SLICE, names[0]), "n_users").mean
+    n_users = stat_of(stats, ("strong", FULL_SLICE, names[0]), "n_users").mean
     return [
         "## Strong generalization (Liang et al. 2018)",
         "",
@@ -124,11 +130,11 @@ def _strong_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Sta
 def _coldstart_section(
     results: Sequence[RunResult], stats: dict[Key, dict[str, Stat]]
 ) -> list[str]:
-    names = _predictors(results, "coldstart")
+    names = predictors_in(results, "coldstart")
     if not names:
         return []
     slices = list(COLD_START_SLICES)
-    has_full = bool(_predictors(results, "strong"))
+    has_full = bool(predictors_in(results, "strong"))
     cols = slices + ([FULL_SLICE] if has_full else [])
     lines = [
         "## Cold start",
@@ -143,9 +149,9 @@ def _coldstart_section(
         row = [f"**{name}**"]
         for s in cols:
             protocol = "strong" if s == FULL_SLICE else "coldstart"
-            cell = _get(stats, (protocol, s, name), "ndcg@10").fmt()
-            base = _get(stats, (protocol, s, POPULARITY), "ndcg@10").mean
-            mine = _get(stats, (protocol, s, name), "ndcg@10").mean
+            cell = stat_of(stats, (protocol, s, name), "ndcg@10").fmt()
+            base = stat_of(stats, (protocol, s, POPULARITY), "ndcg@10").mean
+            mine = stat_of(stats, (protocol, s, name), "ndcg@10").mean
             if name != POPULARITY and base > 0 and not math.isnan(mine):
                 cell += f" ({mine / base:.2f}x)"
             row.append(cell)
@@ -157,14 +163,14 @@ def _coldstart_section(
         row = [f"**{name}**"]
         for s in cols:
             protocol = "strong" if s == FULL_SLICE else "coldstart"
-            row.append(_get(stats, (protocol, s, name), "recall@10").fmt())
+            row.append(stat_of(stats, (protocol, s, name), "recall@10").fmt())
         rows.append(row)
     lines += [_table(["predictor", *cols], rows), ""]
     return lines
 
 
 def _msr_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat]]) -> list[str]:
-    names = _predictors(results, "msr")
+    names = predictors_in(results, "msr")
     if not names:
         return []
     cols = [
@@ -186,7 +192,7 @@ def _msr_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat]]
         )
         rows.append(
             [f"**{name}**"]
-            + [_get(stats, key, m).fmt() for _, m in cols]
+            + [stat_of(stats, key, m).fmt() for _, m in cols]
             + [s42, _params(results, "msr", MSR_SLICE, name) or "-"]
         )
     for ref, values in MSR_PUBLISHED.items():
@@ -249,7 +255,7 @@ def _best(
 ) -> tuple[str, float]:
     best_name, best_value = "", -math.inf
     for name in names:
-        value = _get(stats, (protocol, slice_name, name), "ndcg@10").mean
+        value = stat_of(stats, (protocol, slice_name, name), "ndcg@10").mean
         if not math.isnan(value) and value > best_value:
             best_name, best_value = name, value
     return best_name, best_value
@@ -288,7 +294,7 @@ def _goals_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat
     checks = []
     if any(r.protocol == "strong" for r in results):
         _, b_val = _best(stats, "strong", FULL_SLICE, baselines)
-        e = _get(stats, ("strong", FULL_SLICE, ENSEMBLE), "ndcg@10").mean
+        e = stat_of(stats, ("strong", FULL_SLICE, ENSEMBLE), "ndcg@10").mean
         checks.append(
             (
                 f"Strong generalization NDCG@10 ≥ {GOAL_STRONG} x best baseline",
@@ -296,8 +302,8 @@ def _goals_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat
                 e >= GOAL_STRONG * b_val,
             )
         )
-        cov_e = _get(stats, ("strong", FULL_SLICE, ENSEMBLE), "coverage@10").mean
-        cov_p = _get(stats, ("strong", FULL_SLICE, POPULARITY), "coverage@10").mean
+        cov_e = stat_of(stats, ("strong", FULL_SLICE, ENSEMBLE), "coverage@10").mean
+        cov_p = stat_of(stats, ("strong", FULL_SLICE, POPULARITY), "coverage@10").mean
         checks.append(
             (
                 f"Coverage@10 ≥ {GOAL_COVERAGE} x popularity",
@@ -307,8 +313,8 @@ def _goals_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat
         )
     for s in COLD_START_GOAL_SLICES:
         if any(r.protocol == "coldstart" and r.slice == s for r in results):
-            e = _get(stats, ("coldstart", s, ENSEMBLE), "ndcg@10").mean
-            p = _get(stats, ("coldstart", s, POPULARITY), "ndcg@10").mean
+            e = stat_of(stats, ("coldstart", s, ENSEMBLE), "ndcg@10").mean
+            p = stat_of(stats, ("coldstart", s, POPULARITY), "ndcg@10").mean
             checks.append(
                 (
                     f"Cold start '{s}' NDCG@10 ≥ {GOAL_COLD} x popularity",
@@ -317,7 +323,7 @@ def _goals_section(results: Sequence[RunResult], stats: dict[Key, dict[str, Stat
                 )
             )
     if any(r.protocol == "msr" for r in results):
-        e = _get(stats, ("msr", MSR_SLICE, ENSEMBLE), "msr_ndcg@10").mean
+        e = stat_of(stats, ("msr", MSR_SLICE, ENSEMBLE), "msr_ndcg@10").mean
         checks.append(
             (
                 f"MS Recommenders nDCG@10 > BiVAE {BIVAE_NDCG}",

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.recommend.engine.evaluation.metrics import reliability_table
-from apps.recommend.engine.evaluation.report.stats import _get, _predictors, aggregate
+from apps.recommend.engine.evaluation.report.stats import aggregate, predictors_in, stat_of
 from apps.recommend.engine.evaluation.runner import RANK_KS, RunResult
 from apps.recommend.engine.evaluation.splits import COLD_START_SLICES, FULL_SLICE
 
@@ -28,13 +28,14 @@ def write_plots(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
     stats = aggregate(results)
     written: list[Path] = []
 
-    names = _predictors(results, "strong")
+    names = predictors_in(results, "strong")
     if names:
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         for metric, ax in zip(("recall", "ndcg"), axes, strict=True):
             for name in names:
                 ys = [
-                    _get(stats, ("strong", FULL_SLICE, name), f"{metric}@{k}").mean for k in RANK_KS
+                    stat_of(stats, ("strong", FULL_SLICE, name), f"{metric}@{k}").mean
+                    for k in RANK_KS
                 ]
                 ax.plot(RANK_KS, ys, marker="o", label=name)
             ax.set_xscale("log")
@@ -50,10 +51,10 @@ def write_plots(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
         plt.close(fig)
         written.append(path)
 
-    names = _predictors(results, "coldstart")
+    names = predictors_in(results, "coldstart")
     if names:
         slices = list(COLD_START_SLICES)
-        has_full = bool(_predictors(results, "strong"))
+        has_full = bool(predictors_in(results, "strong"))
         cols = slices + ([FULL_SLICE] if has_full else [])
         fig, ax = plt.subplots(figsize=(11, 4))
         width = 0.8 / len(names)
@@ -62,7 +63,7 @@ def write_plots(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
             means, stds = [], []
             for s in cols:
                 protocol = "strong" if s == FULL_SLICE else "coldstart"
-                st = _get(stats, (protocol, s, name), "ndcg@10")
+                st = stat_of(stats, (protocol, s, name), "ndcg@10")
                 means.append(st.mean)
                 stds.append(st.std)
             ax.bar(xs + j * width, means, width, yerr=stds, label=name, capsize=2)

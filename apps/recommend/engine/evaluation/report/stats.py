@@ -47,7 +47,7 @@ def aggregate(results: Sequence[RunResult]) -> dict[Key, dict[str, Stat]]:
     return out
 
 
-def _predictors(results: Sequence[RunResult], protocol: str) -> list[str]:
+def predictors_in(results: Sequence[RunResult], protocol: str) -> list[str]:
     seen: dict[str, None] = {}
     for r in results:
         if r.protocol == protocol:
@@ -55,5 +55,5 @@ def _predictors(results: Sequence[RunResult], protocol: str) -> list[str]:
     return list(seen)
 
 
-def _get(stats: dict[Key, dict[str, Stat]], key: Key, metric: str) -> Stat:
+def stat_of(stats: dict[Key, dict[str, Stat]], key: Key, metric: str) -> Stat:
     return stats.get(key, {}).get(metric, Stat(math.nan, math.nan, 0))
