@@ -12,6 +12,7 @@ from apps.recommend.engine.evaluation.report import (
     markdown_report,
     write_report,
 )
+from apps.recommend.engine.evaluation.report.plots import predictor_colours
 from apps.recommend.engine.evaluation.runner import RunResult
 from tests.recommend.evaluation.planted import planted_dataset
 
@@ -86,3 +87,12 @@ def test_results_round_trip_through_json(tmp_path: Path) -> None:
     payload, results = load_results(tmp_path / "results.json")
     assert payload["dataset"] == "toy"
     assert results == _results()
+
+
+def test_every_predictor_of_a_full_run_gets_its_own_colour() -> None:
+    names = [
+        "popularity", "demographic-popularity", "itemknn", "ease", "ials", "our-popularity",
+        "our-demographic", "our-cooccurrence", "our-model", "our-itemitem", "ensemble",
+    ]  # fmt: skip
+    colours = predictor_colours(names)
+    assert len(set(colours.values())) == len(names)

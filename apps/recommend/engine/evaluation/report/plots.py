@@ -18,6 +18,18 @@ from apps.recommend.engine.evaluation.runner import RANK_KS, RunResult
 from apps.recommend.engine.evaluation.splits import COLD_START_SLICES, FULL_SLICE
 
 
+def predictor_colours(names: Sequence[str]) -> dict[str, tuple[float, ...]]:
+    """One colour per predictor, the same in every plot.
+
+    matplotlib's default cycle has 10 colours and a full run has 11 predictors, so the
+    ensemble came out in popularity's blue; tab20 has 20 distinct ones.
+    """
+    from matplotlib import colormaps
+
+    palette = colormaps["tab20"]
+    return {name: tuple(palette(i % palette.N)) for i, name in enumerate(names)}
+
+
 def write_plots(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
     """metric vs K, cold-start slices, reliability curve (only those with data)."""
     import matplotlib
@@ -27,6 +39,7 @@ def write_plots(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
 
     stats = aggregate(results)
     written: list[Path] = []
+    colour = predictor_colours(list(dict.fromkeys(r.predictor for r in results)))
 
     names = predictors_in(results, "strong")
     if names:
@@ -37,7 +50,7 @@ def write_plots(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
                     stat_of(stats, ("strong", FULL_SLICE, name), f"{metric}@{k}").mean
                     for k in RANK_KS
                 ]
-                ax.plot(RANK_KS, ys, marker="o", label=name)
+                ax.plot(RANK_KS, ys, marker="o", label=name, color=colour[name])
             ax.set_xscale("log")
             ax.set_xticks(RANK_KS, [str(k) for k in RANK_KS])
             ax.set_xlabel("K")
@@ -66,7 +79,15 @@ def write_plots(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
                 st = stat_of(stats, (protocol, s, name), "ndcg@10")
                 means.append(st.mean)
                 stds.append(st.std)
-            ax.bar(xs + j * width, means, width, yerr=stds, label=name, capsize=2)
+            ax.bar(
+                xs + j * width,
+                means,
+                width,
+                yerr=stds,
+                label=name,
+                capsize=2,
+                color=colour[name],
+            )
         ax.set_xticks(xs + width * (len(names) - 1) / 2, cols)
         ax.set_ylabel("NDCG@10")
         ax.set_title("Cold start slices (items fed in)")
@@ -92,6 +113,7 @@ def write_plots(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
                 [b.hit_rate_at_1 for b in table],
                 marker="o",
                 label=name,
+                color=colour[name],
             )
         ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
         ax.set_xlabel("mean confidence in bucket")
