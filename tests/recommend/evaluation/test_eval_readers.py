@@ -160,6 +160,44 @@ def test_movielens_100k() -> None:
     assert loaded.positive_threshold == 4.0
 
 
+def _movielens_fixture(folder: Path, user_line: str = "1|24|M|technician|85711") -> Path:
+    """Two ratings, one user, two movies in MovieLens 100K's own files."""
+    folder.mkdir()
+    (folder / "u.data").write_text("1\t2\t5\t881250949\n1\t1\t3\t881250950\n")
+    (folder / "u.user").write_text(user_line + "\n", encoding="latin-1")
+    flags = ["0"] * 19
+    toy, golden = list(flags), list(flags)
+    toy[3] = toy[4] = "1"  # Animation, Children's
+    golden[1] = "1"  # Action
+    (folder / "u.item").write_text(
+        f"1|Toy Story (1995)|01-Jan-1995||http://x|{'|'.join(toy)}\n"
+        f"2|GoldenEye (1995)|01-Jan-1995||http://x|{'|'.join(golden)}\n",
+        encoding="latin-1",
+    )
+    return folder
+
+
+def test_movielens_100k_files_from_a_fixture(tmp_path: Path) -> None:
+    loaded = load_dataset("ml-100k", _movielens_fixture(tmp_path / "movielens-100k").parent)
+    ds = loaded.dataset
+    assert list(ds.track_ids) == ["2", "1"]  # u.data's first-seen order
+    assert ds.weight.tolist() == [5.0, 3.0]
+    assert ds.listeners is not None and ds.tracks is not None
+    assert (ds.listeners.age[0], ds.listeners.gender[0]) == (24, "m")
+    toy_story = int(np.flatnonzero(ds.track_ids == "1")[0])
+    assert [loaded.genre_names[g] for g in ds.tracks.genres[toy_story]] == [
+        "Animation",
+        "Children's",
+    ]
+    assert ds.tracks.year[toy_story] == 1995
+
+
+def test_movielens_100k_bad_line_names_file_and_line(tmp_path: Path) -> None:
+    _movielens_fixture(tmp_path / "movielens-100k", user_line="1|24|M")
+    with pytest.raises(DatasetFormatError, match=r"u\.user, line 1: expected 5 '\|'-separated"):
+        load_dataset("ml-100k", tmp_path)
+
+
 @pytest.mark.shared_data
 def test_lastfm_samples_are_flagged_when_too_small() -> None:
     lfm1b = load_dataset("lfm-1b", SHARED_DATA)
