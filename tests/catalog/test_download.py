@@ -173,3 +173,21 @@ def test_import_fma_download_imports_the_catalog(
 def test_only_http_addresses_are_fetched(tmp_path: Path) -> None:
     with pytest.raises(DownloadFailed, match="not an http"):
         download_fma_metadata(tmp_path, url="file:///etc/passwd", sha1="0" * 40)
+
+
+@pytest.mark.django_db
+def test_ensure_catalog_downloads_into_an_empty_site(
+    tmp_path: Path, archive_server: ArchiveServer
+) -> None:
+    out = StringIO()
+    with (
+        mock.patch.object(download, "FMA_METADATA_URL", archive_server.url),
+        mock.patch.object(download, "FMA_METADATA_SHA1", archive_server.sha1),
+        mock.patch("apps.catalog.management.commands.ensure_catalog.DOWNLOAD_DIR", tmp_path),
+    ):
+        call_command("ensure_catalog", stdout=out)
+        assert f"Downloading {archive_server.url}" in out.getvalue()
+        assert Track.objects.count() == 7
+        call_command("ensure_catalog", stdout=out)  # a second start finds the catalog
+    assert "nothing to import" in out.getvalue()
+    assert archive_server.requests == ["/fma_metadata.zip"]

@@ -15,8 +15,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from apps.catalog import download as fma_download
 from apps.catalog import fma
-from apps.catalog.download import FMA_METADATA_URL, DownloadFailed, download_fma_metadata
+from apps.catalog.download import DownloadFailed, download_fma_metadata
 from apps.catalog.selectors import catalog_is_empty
 
 DOWNLOAD_DIR = settings.VAR_DIR / "data"
@@ -51,7 +52,9 @@ class Command(BaseCommand):
             return None
 
     def _download(self) -> Path | None:
-        self.stdout.write(f"The catalog is empty. Downloading {FMA_METADATA_URL} (about 342 MB)...")
+        self.stdout.write(
+            f"The catalog is empty. Downloading {fma_download.FMA_METADATA_URL} (about 342 MB)..."
+        )
         try:
             return download_fma_metadata(DOWNLOAD_DIR)
         except DownloadFailed as error:
@@ -73,7 +76,7 @@ class Command(BaseCommand):
             self.style.WARNING(
                 "The catalog is empty and no FMA metadata could be found. The site will start, "
                 "but search has nothing to find. To import a catalog, either:\n"
-                f"  1. download {FMA_METADATA_URL}, unzip it into var/data/ "
+                f"  1. download {fma_download.FMA_METADATA_URL}, unzip it into var/data/ "
                 "(giving var/data/fma_metadata/tracks.csv) and run `make run` again; or\n"
                 "  2. point FMA_METADATA_DIR at a folder holding tracks.csv, genres.csv and "
                 "echonest.csv (for example FMA_METADATA_DIR=../shared/data/fma/fma_metadata_subset "
