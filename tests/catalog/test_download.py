@@ -11,6 +11,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -72,6 +73,19 @@ def archive_server() -> Iterator[ArchiveServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def official_archive_served_by(
+    server: ArchiveServer, command: str, download_dir: Path
+) -> Iterator[None]:
+    """The commands fetch "the official archive" from ``server`` into ``download_dir``."""
+    with (
+        mock.patch.object(download, "FMA_METADATA_URL", server.url),
+        mock.patch.object(download, "FMA_METADATA_SHA1", server.sha1),
+        mock.patch(f"apps.catalog.management.commands.{command}.DOWNLOAD_DIR", download_dir),
+    ):
+        yield
 
 
 def test_downloads_verifies_and_unzips(tmp_path: Path, archive_server: ArchiveServer) -> None:
@@ -159,11 +173,7 @@ def test_import_fma_download_imports_the_catalog(
     tmp_path: Path, archive_server: ArchiveServer
 ) -> None:
     out = StringIO()
-    with (
-        mock.patch.object(download, "FMA_METADATA_URL", archive_server.url),
-        mock.patch.object(download, "FMA_METADATA_SHA1", archive_server.sha1),
-        mock.patch("apps.catalog.management.commands.import_fma.DOWNLOAD_DIR", tmp_path),
-    ):
+    with official_archive_served_by(archive_server, "import_fma", tmp_path):
         call_command("import_fma", "--download", stdout=out)
     assert f"Downloading {archive_server.url}" in out.getvalue()
     assert "created 7, updated 0, skipped 2" in out.getvalue()
@@ -180,11 +190,7 @@ def test_ensure_catalog_downloads_into_an_empty_site(
     tmp_path: Path, archive_server: ArchiveServer
 ) -> None:
     out = StringIO()
-    with (
-        mock.patch.object(download, "FMA_METADATA_URL", archive_server.url),
-        mock.patch.object(download, "FMA_METADATA_SHA1", archive_server.sha1),
-        mock.patch("apps.catalog.management.commands.ensure_catalog.DOWNLOAD_DIR", tmp_path),
-    ):
+    with official_archive_served_by(archive_server, "ensure_catalog", tmp_path):
         call_command("ensure_catalog", stdout=out)
         assert f"Downloading {archive_server.url}" in out.getvalue()
         assert Track.objects.count() == 7
