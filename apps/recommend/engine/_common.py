@@ -64,6 +64,18 @@ def distinct_pairs(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return users, items, summed
 
 
+def ndcg_of_hits(hits: np.ndarray, n_relevant: int, k: int = 10) -> float:
+    """Binary NDCG@k of one ranked list: ``hits`` marks which of its first entries are relevant.
+
+    The ideal list puts ``min(k, n_relevant)`` hits on top. Every predictor's own tuning and the
+    blend's use this one definition, so they optimise the metric the evaluation reports.
+    """
+    hits = np.asarray(hits, dtype=bool)[:k]
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    ideal = float(discount[: min(k, n_relevant)].sum())
+    return float(discount[: len(hits)][hits].sum()) / ideal if ideal > 0 else 0.0
+
+
 def listener_normalised_weights(dataset: Dataset) -> np.ndarray:
     """Each interaction's weight divided by its listener's total, so every listener counts once."""
     totals = np.bincount(dataset.user, weights=dataset.weight, minlength=dataset.n_listeners)

@@ -29,7 +29,9 @@ def active_tracks(counts: np.ndarray, min_count: int, max_items: int) -> np.ndar
     return np.sort(by_count).astype(np.int64)  # position order, for cache locality
 
 
-_EMPTY_I32 = np.zeros(0, dtype=np.int32)
+#: Empty arrays of the dtypes neighbour lists hold, for "no neighbours" (shared, never written).
+EMPTY_I32 = np.zeros(0, dtype=np.int32)
+EMPTY_F32 = np.zeros(0, dtype=np.float32)
 
 
 @dataclass
@@ -38,11 +40,9 @@ class NeighbourLists:
 
     active: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per row
     indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
-    indices: np.ndarray = field(default_factory=lambda: _EMPTY_I32)  # int32 track positions
-    data: np.ndarray = field(  # float32 weights, each row sorted best first
-        default_factory=lambda: np.zeros(0, dtype=np.float32)
-    )
-    _row_of: np.ndarray = field(default_factory=lambda: _EMPTY_I32, init=False, repr=False)
+    indices: np.ndarray = field(default_factory=lambda: EMPTY_I32)  # int32 track positions
+    data: np.ndarray = field(default_factory=lambda: EMPTY_F32)  # float32, rows best first
+    _row_of: np.ndarray = field(default_factory=lambda: EMPTY_I32, init=False, repr=False)
 
     # the subclass declares these again with its own defaults and comments
     n_tracks: int = 0

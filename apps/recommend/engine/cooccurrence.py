@@ -37,7 +37,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from apps.recommend.engine._common import distinct_pairs, prior_distribution, take
-from apps.recommend.engine._neighbours import NeighbourLists, active_tracks
+from apps.recommend.engine._neighbours import (
+    EMPTY_F32,
+    EMPTY_I32,
+    NeighbourLists,
+    active_tracks,
+)
 from apps.recommend.engine.dataset import Context, Dataset, Scores
 
 logger = logging.getLogger(__name__)
@@ -48,10 +53,6 @@ CHUNK_ROWS = 2_048
 CHUNK_PRODUCTS = 20_000_000
 DEFAULT_MAX_ITEMS = 30_000
 DEFAULT_K_NEIGHBOURS = 100
-
-_EMPTY_I32 = np.zeros(0, dtype=np.int32)
-_EMPTY_I64 = np.zeros(0, dtype=np.int64)
-_EMPTY_F32 = np.zeros(0, dtype=np.float32)
 
 
 @dataclass
@@ -69,9 +70,9 @@ class CoOccurrencePredictor(NeighbourLists):
     n_tracks: int = 0
     n_interactions: int = 0
     fit_seconds: float = 0.0
-    popularity: np.ndarray = field(default_factory=lambda: _EMPTY_F32)  # p, sums to 1
-    listeners: np.ndarray = field(default_factory=lambda: _EMPTY_F32)  # n_i per active row
-    _log_popularity: np.ndarray = field(default_factory=lambda: _EMPTY_F32, init=False, repr=False)
+    popularity: np.ndarray = field(default_factory=lambda: EMPTY_F32)  # p, sums to 1
+    listeners: np.ndarray = field(default_factory=lambda: EMPTY_F32)  # n_i per active row
+    _log_popularity: np.ndarray = field(default_factory=lambda: EMPTY_F32, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index()
@@ -93,7 +94,7 @@ class CoOccurrencePredictor(NeighbourLists):
         k = max(0, min(self.k_neighbours, n - 1))
         if len(self.active) == 0 or k == 0:
             self.indptr = np.zeros(len(self.active) + 1, dtype=np.int64)
-            self.indices, self.data = _EMPTY_I32, _EMPTY_F32
+            self.indices, self.data = EMPTY_I32, EMPTY_F32
         else:
             x = sp.csr_matrix(
                 (np.ones(len(users), dtype=np.float32), (users, items)),
@@ -159,8 +160,8 @@ class CoOccurrencePredictor(NeighbourLists):
             indptr.append(total_lengths)
             r0 = r1
         self.indptr = np.concatenate(indptr).astype(np.int64)
-        self.indices = np.concatenate(idx_parts) if idx_parts else _EMPTY_I32
-        self.data = np.concatenate(val_parts) if val_parts else _EMPTY_F32
+        self.indices = np.concatenate(idx_parts) if idx_parts else EMPTY_I32
+        self.data = np.concatenate(val_parts) if val_parts else EMPTY_F32
 
     def _index(self) -> None:
         """Derived lookups (not persisted): track -> row, and log popularity."""

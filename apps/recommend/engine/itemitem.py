@@ -52,8 +52,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
-from apps.recommend.engine._common import distinct_pairs, take
-from apps.recommend.engine._neighbours import NeighbourLists, active_tracks
+from apps.recommend.engine._common import distinct_pairs, ndcg_of_hits, take
+from apps.recommend.engine._neighbours import (
+    EMPTY_F32,
+    EMPTY_I32,
+    NeighbourLists,
+    active_tracks,
+)
 from apps.recommend.engine.dataset import Context, Dataset, Scores
 
 logger = logging.getLogger(__name__)
@@ -78,10 +83,6 @@ MIN_TUNING_LISTENERS = 20
 #: A listener needs this many distinct items to be a validation listener.
 MIN_TUNING_HISTORY = 5
 TUNING_K = 10
-
-_EMPTY_I32 = np.zeros(0, dtype=np.int32)
-_EMPTY_I64 = np.zeros(0, dtype=np.int64)
-_EMPTY_F32 = np.zeros(0, dtype=np.float32)
 
 
 def _weigh(summed: np.ndarray, weighting: str) -> np.ndarray:
@@ -139,12 +140,10 @@ def _ndcg_at_k(weights: np.ndarray, fed: sp.csr_matrix, heldout: list[np.ndarray
     top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
     order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
     top = np.take_along_axis(top, order, axis=1)
-    discount = 1.0 / np.log2(np.arange(2, kk + 2))
-    total = 0.0
-    for row, relevant in zip(top, heldout, strict=True):
-        hits = np.isin(row, relevant)
-        ideal = discount[: min(kk, len(relevant))].sum()
-        total += float(discount[hits].sum() / ideal)
+    total = sum(
+        ndcg_of_hits(np.isin(row, relevant), len(relevant), kk)
+        for row, relevant in zip(top, heldout, strict=True)
+    )
     return total / max(len(heldout), 1)
 
 
@@ -178,8 +177,8 @@ class ItemItemPredictor(NeighbourLists):
     chosen_weighting: str = "binary"
     fit_seconds: float = 0.0
     tuning: dict[str, float] = field(default_factory=dict)  # str(lam) -> validation NDCG@10
-    active_tie: np.ndarray = field(default_factory=lambda: _EMPTY_F32)  # tie-break per row
-    _base: np.ndarray = field(default_factory=lambda: _EMPTY_F32, init=False, repr=False)
+    active_tie: np.ndarray = field(default_factory=lambda: EMPTY_F32)  # tie-break per row
+    _base: np.ndarray = field(default_factory=lambda: EMPTY_F32, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index()
@@ -208,7 +207,7 @@ class ItemItemPredictor(NeighbourLists):
         active = active_tracks(counts, self.min_count, self.max_items)
         self.active = active
         if len(active) < 2:
-            self._set_weights(np.zeros(len(active) + 1, dtype=np.int64), _EMPTY_I32, _EMPTY_F32)
+            self._set_weights(np.zeros(len(active) + 1, dtype=np.int64), EMPTY_I32, EMPTY_F32)
             self.active_tie = np.zeros(len(active), dtype=np.float32)
             self.chosen_lam = float(self.lam or FALLBACK_LAM)
             self._index()
@@ -389,7 +388,7 @@ class ItemItemPredictor(NeighbourLists):
             idx_parts.append(np.take_along_axis(top, order, axis=1))
             val_parts.append(np.take_along_axis(vals, order, axis=1))
         if k == 0:
-            self._set_weights(np.zeros(n + 1, dtype=np.int64), _EMPTY_I32, _EMPTY_F32)
+            self._set_weights(np.zeros(n + 1, dtype=np.int64), EMPTY_I32, EMPTY_F32)
             return
         cols = np.concatenate(idx_parts).reshape(-1)
         vals = np.concatenate(val_parts).reshape(-1).astype(np.float32)

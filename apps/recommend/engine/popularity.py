@@ -24,6 +24,7 @@ from apps.recommend.engine._common import (
     age_band,
     age_bands,
     hold_out_items,
+    ndcg_of_hits,
     norm_str,
     prior_distribution,
     take,
@@ -130,7 +131,6 @@ class PopularityPredictor:
         items, weights = train.item, train.weight.astype(np.float64)
         ref = float(ts.max())
         depth = 10 + max(len(s) for s in shown_sets)
-        discount = 1.0 / np.log2(np.arange(2, 12))
         best, best_ndcg = DEFAULT_HALF_LIFE_S, -1.0
         for half_life in sorted(self.half_life_grid):
             decayed = np.bincount(
@@ -142,8 +142,7 @@ class PopularityPredictor:
             total = 0.0
             for shown, target in zip(shown_sets, targets, strict=True):
                 top = head[np.isin(head, shown, invert=True)][:10]
-                hits = np.isin(top, target)
-                total += float(discount[: len(top)][hits].sum() / discount[: len(target)].sum())
+                total += ndcg_of_hits(np.isin(top, target), len(target))
             ndcg = total / len(targets)
             self.tuning[f"{half_life / DAY_S:g}d"] = round(ndcg, 6)
             if ndcg > best_ndcg + 1e-9:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from apps.recommend.engine._common import history_of, hold_out_items
+from apps.recommend.engine._common import history_of, hold_out_items, ndcg_of_hits
 from apps.recommend.engine.bundle.ranking import fallback_order, standardise
 from apps.recommend.engine.dataset import Context, Dataset
 
@@ -178,10 +178,7 @@ def top10(values: np.ndarray) -> np.ndarray:
 
 def pool_ndcg(values: np.ndarray, relevant: np.ndarray, n_relevant: int) -> float:
     """Binary NDCG@10 of ranking a pool by ``values`` (``relevant``: bool per pool entry)."""
-    top = top10(values)
-    dcg = float(np.sum(relevant[top] / np.log2(np.arange(2, len(top) + 2))))
-    ideal = float(np.sum(1.0 / np.log2(np.arange(2, min(10, n_relevant) + 2))))
-    return dcg / ideal if ideal > 0 else 0.0
+    return ndcg_of_hits(relevant[top10(values)], n_relevant)
 
 
 def _blend_gains(cases: list[ValidationCase], quality: dict[str, float]) -> np.ndarray:
